@@ -1,7 +1,6 @@
 package stac
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
