@@ -147,6 +147,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveLanding(w)
 	case path == "/conformance":
 		writeJSON(w, "application/json", map[string]any{"conformsTo": s.conformance()})
+	case path == "/queryables" || (len(parts) == 3 && parts[0] == "collections" && parts[2] == "queryables"):
+		s.serveQueryables(w)
 	case path == "/search":
 		s.serveSearch(w, r, nil)
 	case path == "/collections":
@@ -252,6 +254,21 @@ func (s *Server) serveItem(w http.ResponseWriter, collection, id string) {
 		}
 	}
 	writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("Item %s in Collection %s does not exist.", id, collection))
+}
+
+func (s *Server) serveQueryables(w http.ResponseWriter) {
+	writeJSON(w, "application/schema+json", map[string]any{
+		"$schema": "https://json-schema.org/draft/2019-09/schema",
+		"$id":     s.RootURL() + "/queryables",
+		"type":    "object",
+		"title":   "Queryables",
+		"properties": map[string]any{
+			"datetime":       map[string]any{"type": "string", "format": "date-time", "title": "Acquired"},
+			"eo:cloud_cover": map[string]any{"type": "number", "minimum": 0, "maximum": 100},
+			"platform":       map[string]any{"type": "string"},
+		},
+		"additionalProperties": true,
+	})
 }
 
 // search is a parsed search request.

@@ -1,0 +1,218 @@
+// Package cli implements the stacq command line: one file per command, each
+// a thin layer over the stac, geo and auth packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// IO is the process environment a command runs in. Tests pass in-memory
+// streams and their own environment.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv looks up environment variables; nil means os.Getenv.
+	Getenv func(string) string
+	// StderrIsTerminal turns on the progress line.
+	StderrIsTerminal bool
+	// Dir is the working directory for relative files (.env); "" is the process's.
+	Dir string
+}
+
+// Std returns the IO of the running process.
+func Std() IO {
+	return IO{
+		Stdin:            os.Stdin,
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Getenv:           os.Getenv,
+		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+}
+
+func (o IO) getenv(key string) string {
+	if o.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return o.Getenv(key)
+}
+
+// command is one stacq subcommand.
+type command struct {
+	name     string
+	args     string // usage after the name, e.g. "URL [flags]"
+	summary  string
+	examples string
+	// flags registers the command's flags; run executes it with the
+	// positional arguments.
+	setup func(fs *pflag.FlagSet) func(ctx context.Context, io IO, args []string) error
+}
+
+func commands() []*command {
+	cmds := []*command{
+		searchCommand(),
+		collectionsCommand(),
+		collectionCommand(),
+		itemsCommand(),
+		itemCommand(),
+		queryablesCommand(),
+		conformanceCommand(),
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	return cmds
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// usageError is bad input: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// flagError names the flag a bad value was given to.
+func flagError(flag string, err error) error {
+	return &usageError{fmt.Sprintf("--%s: %v", flag, err)}
+}
+
+// Run runs stacq with the given arguments (without the program name) and
+// returns the process exit status.
+func Run(ctx context.Context, args []string, io IO) (code int) {
+	defer func() {
+		// A bug must not print a stack trace with request data in it.
+		if r := recover(); r != nil {
+			fmt.Fprintf(io.Stderr, "stacq: internal error: %v\n", r)
+			code = exitError
+		}
+	}()
+	if len(args) == 0 {
+		printHelp(io.Stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		if len(args) > 1 && args[0] == "help" {
+			cmd := findCommand(args[1])
+			if cmd == nil {
+				fmt.Fprintf(io.Stderr, "stacq: unknown command %q; see 'stacq help'\n", args[1])
+				return exitUsage
+			}
+			fs := newFlagSet(cmd)
+			cmd.setup(fs)
+			printCommandHelp(io.Stdout, cmd, fs)
+			return exitOK
+		}
+		printHelp(io.Stdout)
+		return exitOK
+	case "--version", "version":
+		fmt.Fprintf(io.Stdout, "stacq %s\n", Version())
+		return exitOK
+	}
+	cmd := findCommand(args[0])
+	if cmd == nil {
+		fmt.Fprintf(io.Stderr, "stacq: unknown command %q; see 'stacq help'\n", args[0])
+		return exitUsage
+	}
+	fs := newFlagSet(cmd)
+	run := cmd.setup(fs)
+	help := fs.BoolP("help", "h", false, "show this help")
+	if err := fs.Parse(args[1:]); err != nil {
+		fmt.Fprintf(io.Stderr, "stacq %s: %v\nRun 'stacq %s --help' for usage.\n", cmd.name, err, cmd.name)
+		return exitUsage
+	}
+	if *help {
+		printCommandHelp(io.Stdout, cmd, fs)
+		return exitOK
+	}
+	err := run(ctx, io, fs.Args())
+	return report(io.Stderr, cmd.name, ctx, err)
+}
+
+// report prints err and maps it to an exit status.
+func report(stderr io.Writer, name string, ctx context.Context, err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "stacq %s: %v\nRun 'stacq %s --help' for usage.\n", name, err, name)
+		return exitUsage
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())):
+		fmt.Fprintf(stderr, "stacq %s: interrupted\n", name)
+		return exitInterrupted
+	default:
+		fmt.Fprintf(stderr, "stacq %s: %v\n", name, err)
+		return exitError
+	}
+}
+
+func newFlagSet(cmd *command) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("stacq "+cmd.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed by Run
+	fs.SortFlags = false
+	return fs
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `stacq searches STAC APIs (SpatioTemporal Asset Catalogs) behind whatever
+authentication the data provider uses.
+
+Usage:
+  stacq <command> [arguments] [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'stacq help <command>' or 'stacq <command> --help' for a command's flags
+and examples. 'stacq --version' prints the version.
+
+Exit status: 0 success, 1 runtime or API error, 2 usage error, 130 interrupted.
+`)
+}
+
+func printCommandHelp(w io.Writer, cmd *command, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "%s\n\nUsage:\n  stacq %s %s\n\nFlags:\n%s", cmd.summary, cmd.name, cmd.args, fs.FlagUsages())
+	if cmd.examples != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(cmd.examples, "\n"))
+	}
+}
+
+// Version is the module version stacq was built from.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/stac"
+)
+
+// clientFlags are the flags of every command that talks to an API.
+type clientFlags struct {
+	headers []string
+	timeout time.Duration
+	verbose bool
+	quiet   bool
+	auth    *authFlags
+}
+
+func addClientFlags(fs *pflag.FlagSet) *clientFlags {
+	cf := &clientFlags{}
+	fs.StringArrayVar(&cf.headers, "header", nil, `extra HTTP header "Name: value" sent with every API request (repeatable)`)
+	fs.DurationVar(&cf.timeout, "timeout", 2*time.Minute, "timeout of each HTTP request (0 for none)")
+	fs.BoolVarP(&cf.verbose, "verbose", "v", false, "print each request's method, URL, status and time on stderr")
+	fs.BoolVarP(&cf.quiet, "quiet", "q", false, "no progress line")
+	cf.auth = addAuthFlags(fs)
+	return cf
+}
+
+// parseHeaders checks the --header values.
+func (cf *clientFlags) parseHeaders() (http.Header, error) {
+	h := http.Header{}
+	for _, raw := range cf.headers {
+		name, value, ok := strings.Cut(raw, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+			return nil, usagef(`--header: expected "Name: value", got %q`, truncate(raw, 40))
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, nil
+}
+
+// httpClient builds the client every request of the command goes through:
+// the -v trace sits next to the wire, so retries and token requests show too,
+// and authentication wraps it.
+func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
+	var base http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if cf.verbose {
+		base = &traceTransport{next: base, w: io.Stderr}
+	}
+	rt, err := cf.auth.transport(io, apiURL, &http.Client{Transport: base, Timeout: cf.timeout})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt, Timeout: cf.timeout}, nil
+}
+
+// open opens the STAC API at rawURL with the command's flags.
+func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string) (*stac.Client, error) {
+	headers, err := cf.parseHeaders()
+	if err != nil {
+		return nil, err
+	}
+	hc, err := cf.httpClient(io, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts := []stac.Option{stac.WithHTTPClient(hc), stac.WithUserAgent("stacq/" + Version())}
+	for name, vals := range headers {
+		for _, v := range vals {
+			opts = append(opts, stac.WithHeader(name, v))
+		}
+	}
+	return stac.Open(ctx, rawURL, opts...)
+}
+
+// traceTransport prints one line per HTTP exchange on stderr, with
+// credentials removed from the URL.
+type traceTransport struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	w    io.Writer
+}
+
+func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	elapsed := time.Since(start).Round(time.Millisecond)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		fmt.Fprintf(t.w, "%s %s: %v (%s)\n", req.Method, redact.URL(req.URL.String()), redactErr(err), elapsed)
+		return nil, err
+	}
+	fmt.Fprintf(t.w, "%s %s %d (%s)\n", req.Method, redact.URL(req.URL.String()), resp.StatusCode, elapsed)
+	return resp, nil
+}
+
+// redactErr shortens transport errors, which quote the full request URL.
+func redactErr(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, "://"); i >= 0 {
+		// url.Error formats as `Method "URL": cause`; keep the cause.
+		if j := strings.LastIndex(s, "\": "); j > i {
+			return s[j+3:]
+		}
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

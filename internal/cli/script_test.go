@@ -1,0 +1,163 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/stacq/stacq/internal/cli"
+	"github.com/stacq/stacq/internal/stactest"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"stacq": func() {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := cli.Run(ctx, os.Args[1:], cli.Std())
+			stop()
+			os.Exit(code)
+		},
+	})
+}
+
+// TestScripts runs the CLI as a user does, against local STAC APIs, from the
+// scripts in testdata/script. Each script gets:
+//
+//	$API       a STAC API with 1,000 items in two collections (POST paging with merge)
+//	$API_GET   the same data behind a GET-only API
+//	$API_SH    a Sentinel Hub Catalog API flavour (context.next paging)
+//	$API_AUTH  an API that requires OAuth2 client credentials at $TOKEN_URL
+//	           (client "cli-test", secret "cli-test-secret", form-body auth)
+//	$API_FAIL  an API whose /search fails with 502 from the 3rd page on
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "../../testdata/script",
+		Setup: func(env *testscript.Env) error {
+			servers := map[string]*stactest.Server{
+				"API":     stactest.New(stactest.Options{Items: 1000, Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"}, DefaultPage: 100}),
+				"API_GET": stactest.New(stactest.Options{Items: 1000, Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"}, DefaultPage: 100, NoPost: true}),
+				"API_SH":  stactest.New(stactest.Options{Items: 250, SentinelHub: true}),
+				"API_AUTH": stactest.New(stactest.Options{Items: 500, DefaultPage: 100,
+					Auth: &stactest.Auth{ClientID: "cli-test", ClientSecret: "cli-test-secret", Style: "body"}}),
+				"API_FAIL": stactest.New(stactest.Options{Items: 1000, DefaultPage: 100, Intercept: failFromThirdPage()}),
+			}
+			for name, s := range servers {
+				env.Setenv(name, s.RootURL())
+				env.Defer(s.Close)
+				if name == "API_AUTH" {
+					env.Setenv("TOKEN_URL", s.TokenURL())
+					srv := s
+					env.Values["authserver"] = srv
+				}
+			}
+			env.Setenv("STACQ_CACHE_DIR", env.WorkDir+"/cache")
+			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/xdg-cache")
+			env.Setenv("HOME", env.WorkDir+"/home")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"features":      cmdFeatures,
+			"tokenrequests": cmdTokenRequests,
+		},
+	})
+}
+
+// failFromThirdPage answers /search with 502 Bad Gateway (an HTML page, as
+// load balancers do) from the third search request on.
+func failFromThirdPage() func(http.ResponseWriter, *http.Request, int64) bool {
+	var searches int
+	return func(w http.ResponseWriter, r *http.Request, n int64) bool {
+		if !strings.HasSuffix(r.URL.Path, "/search") {
+			return false
+		}
+		searches++
+		if searches < 3 {
+			return false
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>")
+		return true
+	}
+}
+
+// cmdFeatures checks a GeoJSON output file: `features FILE N` asserts that
+// FILE is a valid FeatureCollection (or, with -ndjson, one Feature per line)
+// of exactly N features with N distinct ids.
+func cmdFeatures(ts *testscript.TestScript, neg bool, args []string) {
+	ndjson := len(args) > 0 && args[0] == "-ndjson"
+	if ndjson {
+		args = args[1:]
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: features [-ndjson] FILE N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	data := ts.ReadFile(args[0])
+	var features []json.RawMessage
+	if ndjson {
+		for i, line := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
+			if line == "" && want == 0 {
+				break
+			}
+			if !json.Valid([]byte(line)) {
+				ts.Fatalf("line %d is not one JSON value", i+1)
+			}
+			features = append(features, json.RawMessage(line))
+		}
+	} else {
+		var fc struct {
+			Type     string            `json:"type"`
+			Features []json.RawMessage `json:"features"`
+		}
+		if err := json.Unmarshal([]byte(data), &fc); err != nil {
+			ts.Fatalf("%s is not valid JSON: %v", args[0], err)
+		}
+		if fc.Type != "FeatureCollection" {
+			ts.Fatalf("%s: type %q, want FeatureCollection", args[0], fc.Type)
+		}
+		features = fc.Features
+	}
+	ids := map[string]bool{}
+	for _, f := range features {
+		var feat struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+		}
+		ts.Check(json.Unmarshal(f, &feat))
+		if feat.Type != "Feature" {
+			ts.Fatalf("a feature has type %q", feat.Type)
+		}
+		if ids[feat.ID] {
+			ts.Fatalf("feature %s appears twice", feat.ID)
+		}
+		ids[feat.ID] = true
+	}
+	if (len(features) == want) == neg {
+		ts.Fatalf("%s has %d features, want %s%d", args[0], len(features), map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdTokenRequests asserts how many token requests $API_AUTH's token
+// endpoint has answered since the script started: `tokenrequests N`.
+func cmdTokenRequests(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: tokenrequests N")
+	}
+	want, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	srv := ts.Value("authserver").(*stactest.Server)
+	if got := srv.TokenRequests.Load(); (got == want) == neg {
+		ts.Fatalf("token requests = %d, want %d", got, want)
+	}
+}

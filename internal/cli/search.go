@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/stacq/stacq/geo"
+	"github.com/stacq/stacq/stac"
+)
+
+// filterFlags are the spatial and temporal filters shared by search, items
+// and collections.
+type filterFlags struct {
+	bbox     string
+	datetime string
+	limit    int
+}
+
+func addFilterFlags(fs *pflag.FlagSet) *filterFlags {
+	ff := &filterFlags{}
+	fs.StringVar(&ff.bbox, "bbox", "", `bounding box "minx,miny,maxx,maxy" (or 6 numbers with z), WGS84 degrees`)
+	fs.StringVar(&ff.datetime, "datetime", "", "instant or interval: 2023, 2023-06, 2023-06-01, 2023-01-01/2023-06-30, 2023-01-01/..")
+	fs.IntVar(&ff.limit, "limit", 0, "page size asked of the server (0: the server's default)")
+	return ff
+}
+
+func (ff *filterFlags) parse() (bbox []float64, datetime string, err error) {
+	if ff.bbox != "" {
+		b, err := geo.ParseBBox(ff.bbox)
+		if err != nil {
+			return nil, "", flagError("bbox", err)
+		}
+		bbox = b
+	}
+	if ff.datetime != "" {
+		iv, err := geo.ParseDatetime(ff.datetime)
+		if err != nil {
+			return nil, "", flagError("datetime", err)
+		}
+		datetime = iv.String()
+	}
+	if ff.limit < 0 {
+		return nil, "", usagef("--limit: expected a positive page size, got %d", ff.limit)
+	}
+	return bbox, datetime, nil
+}
+
+// outputFlags choose where and how features are written.
+type outputFlags struct {
+	output string
+	format string
+}
+
+func addOutputFlags(fs *pflag.FlagSet) *outputFlags {
+	of := &outputFlags{}
+	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout (written in full or not at all)")
+	fs.StringVar(&of.format, "format", "", "geojson (FeatureCollection), ndjson (one feature per line) or json (indented); default from -o's extension, else geojson")
+	return of
+}
+
+type searchFlags struct {
+	client      *clientFlags
+	filters     *filterFlags
+	out         *outputFlags
+	collections []string
+	ids         []string
+	intersects  string
+	query       []string
+	filter      string
+	filterLang  string
+	sortby      string
+	fields      string
+	q           string
+	maxItems    int
+	method      string
+	matched     bool
+}
+
+func searchCommand() *command {
+	return &command{
+		name:    "search",
+		args:    "URL [flags]",
+		summary: "Search a STAC API's items (/search) and write them as GeoJSON",
+		examples: `  # Sentinel-2 scenes over Paris in June 2023 with little cloud, as a FeatureCollection
+  stacq search https://earth-search.aws.element84.com/v1 -c sentinel-2-l2a \
+      --bbox 2.25,48.81,2.42,48.90 --datetime 2023-06 --query 'eo:cloud_cover<10' -o paris.geojson
+
+  # How many items match, with one small request
+  stacq search https://planetarycomputer.microsoft.com/api/stac/v1 -c landsat-c2-l2 --datetime 2020 --matched
+
+  # One item per line, newest first, only ids and datetimes
+  stacq search URL -c naip --max-items 500 --sortby -datetime --fields id,properties.datetime --format ndjson
+
+  # CQL2 filter (text or JSON) and a geometry from a file
+  stacq search URL --filter "eo:cloud_cover < 20 AND platform = 'sentinel-2a'" --intersects aoi.geojson`,
+		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
+			sf := &searchFlags{}
+			fs.StringSliceVarP(&sf.collections, "collections", "c", nil, "collection ids (repeatable or comma-separated)")
+			fs.StringSliceVar(&sf.ids, "ids", nil, "item ids (repeatable or comma-separated)")
+			sf.filters = addFilterFlags(fs)
+			fs.StringVar(&sf.intersects, "intersects", "", "GeoJSON geometry, Feature or FeatureCollection of one, or WKT: inline, a file path, or - for stdin")
+			fs.StringArrayVar(&sf.query, "query", nil, `query extension: JSON object or shorthand like "eo:cloud_cover<10" (repeatable)`)
+			fs.StringVar(&sf.filter, "filter", "", "CQL2 filter, text or JSON (or @FILE)")
+			fs.StringVar(&sf.filterLang, "filter-lang", "", "cql2-text or cql2-json (default: from the filter)")
+			fs.StringVar(&sf.sortby, "sortby", "", `sort fields, e.g. "-properties.datetime,+id" or "-datetime"`)
+			fs.StringVar(&sf.fields, "fields", "", `fields to include/exclude, e.g. "id,properties.datetime,-assets"`)
+			fs.StringVar(&sf.q, "q", "", "free-text search")
+			fs.IntVar(&sf.maxItems, "max-items", 0, "stop after this many items (0: all)")
+			fs.StringVar(&sf.method, "method", "", "GET or POST (default: POST when the API offers it)")
+			fs.BoolVar(&sf.matched, "matched", false, "print only the number of matching items")
+			sf.out = addOutputFlags(fs)
+			sf.client = addClientFlags(fs)
+			return sf.run
+		},
+	}
+}
+
+func (sf *searchFlags) params(io IO) (stac.SearchParams, error) {
+	var p stac.SearchParams
+	var err error
+	if p.BBox, p.Datetime, err = sf.filters.parse(); err != nil {
+		return p, err
+	}
+	p.Limit = sf.filters.limit
+	p.Collections = trimAll(sf.collections)
+	p.IDs = trimAll(sf.ids)
+	if sf.intersects != "" {
+		if sf.filters.bbox != "" {
+			return p, usagef("--bbox and --intersects cannot be used together")
+		}
+		g, err := geo.ReadGeometry(sf.intersects, io.Stdin)
+		if err != nil {
+			return p, flagError("intersects", err)
+		}
+		if p.Intersects, err = geo.GeometryJSON(g); err != nil {
+			return p, flagError("intersects", err)
+		}
+	}
+	if len(sf.query) > 0 {
+		if p.Query, err = stac.ParseQuery(sf.query); err != nil {
+			return p, flagError("query", err)
+		}
+	}
+	if sf.filter != "" {
+		text, err := readArg(sf.filter)
+		if err != nil {
+			return p, flagError("filter", err)
+		}
+		p.Filter = text
+	}
+	switch strings.ToLower(sf.filterLang) {
+	case "", "cql2-text", "cql2-json":
+		p.FilterLang = strings.ToLower(sf.filterLang)
+	default:
+		return p, usagef("--filter-lang: expected cql2-text or cql2-json, got %q", sf.filterLang)
+	}
+	if sf.sortby != "" {
+		if p.SortBy, err = stac.ParseSortBy(sf.sortby); err != nil {
+			return p, flagError("sortby", err)
+		}
+	}
+	if sf.fields != "" {
+		if p.Fields, err = stac.ParseFields(sf.fields); err != nil {
+			return p, flagError("fields", err)
+		}
+	}
+	p.Q = sf.q
+	if sf.maxItems < 0 {
+		return p, usagef("--max-items: expected a positive number, got %d", sf.maxItems)
+	}
+	p.MaxItems = sf.maxItems
+	switch m := strings.ToUpper(sf.method); m {
+	case "", "GET", "POST":
+		p.Method = m
+	default:
+		return p, usagef("--method: expected GET or POST, got %q", sf.method)
+	}
+	return p, nil
+}
+
+func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
+	if len(args) != 1 {
+		return usagef("expected one URL, got %d arguments", len(args))
+	}
+	params, err := sf.params(io)
+	if err != nil {
+		return err
+	}
+	if _, err := sf.client.parseHeaders(); err != nil {
+		return err
+	}
+	if sf.matched {
+		c, err := sf.client.open(ctx, io, args[0])
+		if err != nil {
+			return err
+		}
+		n, err := c.Matched(ctx, params)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(io.Stdout, n)
+		return nil
+	}
+	out, err := openOutput(io, sf.out.output, sf.out.format)
+	if err != nil {
+		return err
+	}
+	c, err := sf.client.open(ctx, io, args[0])
+	if err != nil {
+		out.Abort()
+		return err
+	}
+	return writePages(ctx, io, sf.client, out, params.MaxItems, c.SearchPages(ctx, params))
+}
+
+// writePages writes the features of pages to out, at most maxItems of them
+// (0: all), with a progress line on a terminal.
+func writePages(ctx context.Context, io IO, cf *clientFlags, out *output, maxItems int, pages func(func(*stac.ItemCollection, error) bool)) error {
+	prog := startProgress(io, cf.quiet)
+	defer prog.stop()
+	var err error
+pages:
+	for page, perr := range pages {
+		if perr != nil {
+			err = perr
+			break
+		}
+		prog.page()
+		for _, item := range page.Features {
+			if err = out.Write(item); err != nil {
+				break pages
+			}
+			prog.item()
+			if maxItems > 0 && out.count >= maxItems {
+				break pages
+			}
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
+}
+
+// readArg returns s, or the contents of the file s names when it starts with '@'.
+func readArg(s string) (string, error) {
+	if name, ok := strings.CutPrefix(s, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+	return s, nil
+}
+
+func trimAll(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
