@@ -1,0 +1,223 @@
+package geo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Format is an output layout for features.
+type Format int
+
+const (
+	// FormatFeatureCollection writes one compact GeoJSON
+	// FeatureCollection: {"type":"FeatureCollection","features":[...]}.
+	FormatFeatureCollection Format = iota
+	// FormatNDJSON writes newline-delimited GeoJSON: one compact Feature
+	// per line, without RFC 8142's record separator, as GDAL's GeoJSONSeq
+	// driver, jq and most line-oriented tools expect.
+	FormatNDJSON
+	// FormatJSON writes a FeatureCollection indented by two spaces, for
+	// people to read.
+	FormatJSON
+)
+
+var formatNames = [...]string{
+	FormatFeatureCollection: "geojson",
+	FormatNDJSON:            "ndjson",
+	FormatJSON:              "json",
+}
+
+// String returns the name ParseFormat accepts.
+func (f Format) String() string {
+	if f >= 0 && int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// ParseFormat parses a format name: "geojson", "ndjson" or "json".
+func ParseFormat(name string) (Format, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	for f, s := range formatNames {
+		if n == s {
+			return Format(f), nil
+		}
+	}
+	return 0, inputError(name, fmt.Sprintf(`unknown format %q; expected "geojson" (FeatureCollection), "ndjson" (one feature per line) or "json" (indented FeatureCollection)`, shorten(name)), nil)
+}
+
+var extFormats = map[string]Format{
+	".geojson":  FormatFeatureCollection,
+	".json":     FormatFeatureCollection,
+	".ndjson":   FormatNDJSON,
+	".geojsonl": FormatNDJSON,
+	".geojsons": FormatNDJSON,
+	".jsonl":    FormatNDJSON,
+}
+
+// FormatForPath infers the format from an output file's extension:
+// .geojson and .json give a FeatureCollection; .ndjson, .geojsonl,
+// .geojsons and .jsonl give newline-delimited GeoJSON.
+func FormatForPath(path string) (Format, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if f, ok := extFormats[ext]; ok {
+		return f, nil
+	}
+	got := fmt.Sprintf("extension %q", ext)
+	if ext == "" {
+		got = "no extension"
+	}
+	return 0, inputError(path, fmt.Sprintf("cannot tell the output format from %s of %q; "+
+		"expected .geojson or .json (FeatureCollection), or .ndjson, .geojsonl, .geojsons or .jsonl (one feature per line)",
+		got, shorten(filepath.Base(path))), nil)
+}
+
+// FeatureWriter writes features one at a time.
+type FeatureWriter interface {
+	// Write writes one feature: any value encoding/json marshals to a
+	// JSON object. A json.RawMessage is checked and its insignificant
+	// whitespace removed (or re-indented for FormatJSON), nothing else
+	// of it changes.
+	Write(feature any) error
+	// Close completes the document (for a FeatureCollection, its closing
+	// brackets, so the output is valid even after zero features). It
+	// does not close the underlying io.Writer.
+	Close() error
+}
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("geo: write to a closed FeatureWriter")
+
+// NewWriter returns a FeatureWriter that streams features to w in format
+// f. Each Write makes one call to w.Write with the whole feature, so
+// nothing is held back beyond the feature being written; callers who want
+// fewer, larger writes wrap w in a bufio.Writer (and flush it after
+// Close). The first error from w is returned by every later call. A
+// FeatureWriter is not safe for concurrent use.
+func NewWriter(w io.Writer, f Format) FeatureWriter {
+	fw := &featureWriter{w: w, format: f}
+	fw.enc = json.NewEncoder(&fw.val)
+	// Asset hrefs are often signed URLs full of "&": keep them readable.
+	fw.enc.SetEscapeHTML(false)
+	return fw
+}
+
+type featureWriter struct {
+	w      io.Writer
+	format Format
+	buf    bytes.Buffer // the bytes of one Write
+	val    bytes.Buffer // one marshalled feature, before compacting
+	enc    *json.Encoder
+	n      int // features written
+	closed bool
+	err    error // sticky: once w fails the output is broken
+}
+
+const (
+	fcOpen         = `{"type":"FeatureCollection","features":[`
+	fcClose        = "]}\n"
+	fcOpenIndent   = "{\n  \"type\": \"FeatureCollection\",\n  \"features\": ["
+	fcCloseIndent  = "\n  ]\n}\n"
+	fcEmptyIndent  = "{\n  \"type\": \"FeatureCollection\",\n  \"features\": []\n}\n"
+	featureIndent  = "    "
+	featureNewline = "\n" + featureIndent
+)
+
+func (fw *featureWriter) Write(feature any) error {
+	if fw.err != nil {
+		return fw.err
+	}
+	if fw.closed {
+		return ErrClosed
+	}
+	raw, err := fw.marshal(feature)
+	if err != nil {
+		return err
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return fmt.Errorf("geo: a feature must encode to a JSON object, got %s", shorten(string(raw)))
+	}
+	fw.buf.Reset()
+	switch fw.format {
+	case FormatNDJSON:
+		err = json.Compact(&fw.buf, raw)
+		fw.buf.WriteByte('\n')
+	case FormatJSON:
+		if fw.n == 0 {
+			fw.buf.WriteString(fcOpenIndent)
+		} else {
+			fw.buf.WriteByte(',')
+		}
+		fw.buf.WriteString(featureNewline)
+		err = json.Indent(&fw.buf, raw, featureIndent, "  ")
+	default:
+		if fw.n == 0 {
+			fw.buf.WriteString(fcOpen)
+		} else {
+			fw.buf.WriteByte(',')
+		}
+		err = json.Compact(&fw.buf, raw)
+	}
+	if err != nil {
+		return fmt.Errorf("geo: invalid feature JSON: %w", err)
+	}
+	if _, err := fw.w.Write(fw.buf.Bytes()); err != nil {
+		fw.err = err
+		return err
+	}
+	fw.n++
+	return nil
+}
+
+// marshal encodes v; a json.RawMessage is returned as is, to be checked
+// and compacted by the caller in one pass.
+func (fw *featureWriter) marshal(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case json.RawMessage:
+		return bytes.TrimSpace(v), nil
+	case *json.RawMessage:
+		if v != nil {
+			return bytes.TrimSpace(*v), nil
+		}
+	}
+	fw.val.Reset()
+	if err := fw.enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("geo: encode feature: %w", err)
+	}
+	return bytes.TrimSpace(fw.val.Bytes()), nil
+}
+
+func (fw *featureWriter) Close() error {
+	if fw.err != nil {
+		return fw.err
+	}
+	if fw.closed {
+		return nil
+	}
+	fw.closed = true
+	var tail string
+	switch fw.format {
+	case FormatNDJSON:
+		return nil
+	case FormatJSON:
+		tail = fcCloseIndent
+		if fw.n == 0 {
+			tail = fcEmptyIndent
+		}
+	default:
+		tail = fcClose
+		if fw.n == 0 {
+			tail = fcOpen + fcClose
+		}
+	}
+	if _, err := io.WriteString(fw.w, tail); err != nil {
+		fw.err = err
+		return err
+	}
+	return nil
+}
