@@ -1,0 +1,287 @@
+// Package crawl walks STAC catalogs and yields every catalog, collection and
+// item it finds, as it finds them.
+//
+// Three kinds of sources are crawled, chosen from the root given to Crawl:
+//
+//   - a STAC API: every collection of /collections, then each collection's
+//     items through /collections/{id}/items (or /search when the API only
+//     conforms to item search), following next links;
+//   - a static catalog over HTTP: a catalog.json whose "child" and "item"
+//     links are followed, relative hrefs resolved against the URL the
+//     document was read from;
+//   - a static catalog on the local filesystem, named by a path or a file://
+//     URL (a directory stands for its catalog.json).
+//
+// An http(s) root is first opened as an API; when the server answers that it
+// is not one (a *stac.NotSTACError), the same document is walked as a static
+// catalog. Options.Mode forces one or the other.
+//
+// Documents are fetched by a bounded pool of workers. Each resource is
+// visited once, keyed by its normalised absolute URL or path, so cycles and
+// duplicate links in catalogs are harmless. A resource that cannot be read is
+// reported in the stream as a *ResourceError and the crawl goes on.
+package crawl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"sync"
+
+	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/stac"
+)
+
+// Kind says what a Resource is.
+type Kind int
+
+// The kinds of resources. KindUnknown marks a ResourceError for a link whose
+// target could not be read, so whether it is a catalog or a collection is
+// not known.
+const (
+	KindUnknown Kind = iota
+	KindCatalog
+	KindCollection
+	KindItem
+)
+
+// String returns "catalog", "collection", "item" or "resource".
+func (k Kind) String() string {
+	switch k {
+	case KindCatalog:
+		return "catalog"
+	case KindCollection:
+		return "collection"
+	case KindItem:
+		return "item"
+	default:
+		return "resource"
+	}
+}
+
+// Resource is one catalog, collection or item found by the crawl. Exactly one
+// of Catalog, Collection and Item is set, as Kind says.
+type Resource struct {
+	Kind Kind
+	// URL is where the resource was read: an absolute http(s) URL, or an
+	// absolute filesystem path for a local catalog. For API items it is the
+	// item's self link, or /collections/{id}/items/{itemId} when it has none.
+	URL string
+	// Parent is the URL of the document whose link led here ("" for the root).
+	Parent     string
+	Catalog    *stac.Catalog
+	Collection *stac.Collection
+	Item       *stac.Item
+}
+
+// ID returns the id of the catalog, collection or item.
+func (r Resource) ID() string {
+	switch {
+	case r.Catalog != nil:
+		return r.Catalog.ID
+	case r.Collection != nil:
+		return r.Collection.ID
+	case r.Item != nil:
+		return r.Item.ID
+	}
+	return ""
+}
+
+// ResourceError reports a resource that could not be crawled: a broken link,
+// a document that is not valid STAC JSON, a failing page of items. The crawl
+// goes on after it.
+type ResourceError struct {
+	// URL of the resource that failed (a path for local catalogs).
+	URL string
+	// Kind of the resource, KindUnknown for a child link that was not read.
+	Kind Kind
+	// Parent is the URL of the document that linked to it, if any.
+	Parent string
+	Err    error
+}
+
+func (e *ResourceError) Error() string {
+	msg := fmt.Sprintf("crawl %s %s: %v", e.Kind, redact.URL(e.URL), e.Err)
+	if e.Parent != "" {
+		msg += fmt.Sprintf(" (linked from %s)", redact.URL(e.Parent))
+	}
+	return msg
+}
+
+// Unwrap returns the underlying error.
+func (e *ResourceError) Unwrap() error { return e.Err }
+
+// Skip is returned by Options.Visit to leave a resource out: it is not
+// yielded and none of its links (children, items) are followed.
+var Skip = errors.New("crawl: skip this resource")
+
+// Mode chooses how the root is crawled.
+type Mode int
+
+// Modes. ModeAuto tries the root as a STAC API and falls back to a static
+// walk; local paths are always walked statically.
+const (
+	ModeAuto Mode = iota
+	ModeAPI
+	ModeStatic
+)
+
+// DefaultConcurrency is the number of workers when Options.Concurrency is 0.
+const DefaultConcurrency = 4
+
+// Options configure a crawl. The zero value crawls everything with
+// DefaultConcurrency workers and http.DefaultClient.
+type Options struct {
+	// Include and Exclude are collection id patterns (path.Match syntax:
+	// "sentinel-*", "landsat-c2-l?"). A collection is crawled when it matches
+	// one Include pattern (or Include is empty) and no Exclude pattern.
+	// A catalog is always walked, since collections may be below it. An item
+	// of a static catalog that is in no collection is kept only when Include
+	// is empty.
+	Include []string
+	Exclude []string
+
+	// BBox (minx, miny, maxx, maxy, or 6 numbers with z) and Datetime (RFC
+	// 3339 instant or interval "start/end", ".." or "" for an open end) limit
+	// the items. They are sent to a STAC API, which filters; for static
+	// catalogs the crawler filters itself: an item is kept when its bbox (or
+	// the bounds of its geometry) intersects BBox and its datetime, or its
+	// start_datetime/end_datetime interval, overlaps Datetime. An item with
+	// neither is left out when the filter is set. Collections and catalogs
+	// are never filtered by extent.
+	BBox     []float64
+	Datetime string
+
+	// MaxItemsPerCollection and MaxItems cap the items yielded for each
+	// collection and in total (0: no limit). Since items are fetched
+	// concurrently, which items are yielded when a limit bites is not
+	// deterministic, but their number is exact. Reaching MaxItems ends the
+	// crawl.
+	MaxItemsPerCollection int
+	MaxItems              int
+
+	// Concurrency is the number of documents or item streams fetched at once
+	// (default DefaultConcurrency).
+	Concurrency int
+
+	// Visit, when set, is called for every resource that passes the filters,
+	// before it is yielded and before its links are followed. It runs on the
+	// crawl's workers, so it must be safe for concurrent use. Returning Skip
+	// leaves the resource and everything below it out; any other error is
+	// reported as a *ResourceError for that resource, which is then left out.
+	// Items may be visited a little beyond MaxItems, since workers fetch ahead.
+	Visit func(ctx context.Context, r Resource) error
+
+	// HTTPClient fetches static documents and is given to the STAC API
+	// client (default http.DefaultClient).
+	HTTPClient *http.Client
+
+	// ClientOptions are passed to stac.Open after stac.WithHTTPClient, for
+	// headers, user agent and the like. They do not apply to static
+	// catalogs; authenticate those through HTTPClient's transport.
+	ClientOptions []any
+
+	// Mode forces the API or static walk (default ModeAuto).
+	Mode Mode
+}
+
+// Stats counts what a crawl yielded.
+type Stats struct {
+	Catalogs    int
+	Collections int
+	Items       int
+	Errors      int
+}
+
+// Crawler runs crawls with fixed options and keeps the statistics of the
+// latest one. Run one crawl at a time per Crawler.
+type Crawler struct {
+	opts Options
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// New returns a Crawler with the given options.
+func New(opts Options) *Crawler {
+	return &Crawler{opts: opts}
+}
+
+// Crawl is a shortcut for New(opts).Crawl(ctx, root).
+func Crawl(ctx context.Context, root string, opts Options) iter.Seq2[Resource, error] {
+	return New(opts).Crawl(ctx, root)
+}
+
+// Stats returns the counts of the current or latest crawl: what has been
+// yielded so far.
+func (c *Crawler) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+func (c *Crawler) count(r Resource, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err != nil:
+		c.stats.Errors++
+	case r.Kind == KindCatalog:
+		c.stats.Catalogs++
+	case r.Kind == KindCollection:
+		c.stats.Collections++
+	case r.Kind == KindItem:
+		c.stats.Items++
+	}
+}
+
+// Crawl walks the catalog, collection or API at root (an http(s) URL, a
+// file:// URL or a local path) and yields each resource as it is found, in
+// no particular order. Errors about one resource are yielded as
+// *ResourceError values and the crawl goes on; an error about the crawl as a
+// whole (bad options, a root that cannot be read, ctx cancelled) is yielded
+// last. Breaking out of the loop stops every worker before the loop returns.
+func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, error] {
+	return func(yield func(Resource, error) bool) {
+		c.mu.Lock()
+		c.stats = Stats{}
+		c.mu.Unlock()
+
+		emit := func(r Resource, err error) bool {
+			c.count(r, err)
+			return yield(r, err)
+		}
+		f, err := newFilter(c.opts)
+		if err != nil {
+			emit(Resource{}, err)
+			return
+		}
+
+		iterCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		out := make(chan result)
+		r := newRun(c.opts, f, out)
+		go r.run(iterCtx, root)
+
+		for res := range out {
+			if !emit(res.r, res.err) {
+				// Stop the workers and wait for them: no goroutine
+				// outlives the loop.
+				cancel()
+				for range out {
+				}
+				return
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			emit(Resource{}, fmt.Errorf("crawl %s: %w", redact.URL(root), err))
+		}
+	}
+}
+
+type result struct {
+	r   Resource
+	err error
+}

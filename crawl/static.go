@@ -1,0 +1,249 @@
+package crawl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/stac"
+)
+
+// maxDocument caps the size of one static document, so a wrong link to a
+// huge file cannot exhaust memory.
+const maxDocument = 64 << 20
+
+// location is where a document lives: a normalised http(s) URL or, for a
+// local catalog, a clean absolute path.
+type location struct {
+	url  *url.URL // nil for a local file
+	path string
+}
+
+func (l location) local() bool { return l.url == nil }
+
+// String is the key of the visited set and the URL of a Resource.
+func (l location) String() string {
+	if l.url == nil {
+		return l.path
+	}
+	return l.url.String()
+}
+
+// parseRoot turns the root given to Crawl into a location.
+func parseRoot(root string) (location, error) {
+	if isURL(root) {
+		u, err := url.Parse(root)
+		if err != nil {
+			return location{}, fmt.Errorf("crawl: root %q: %w", redact.URL(root), err)
+		}
+		switch u.Scheme {
+		case "http", "https":
+			return location{url: normalURL(u)}, nil
+		case "file":
+			return localLocation(filepath.FromSlash(u.Path))
+		default:
+			return location{}, fmt.Errorf("crawl: root %q: unsupported scheme %q (want http, https, file or a path)", redact.URL(root), u.Scheme)
+		}
+	}
+	return localLocation(root)
+}
+
+// isURL reports whether s starts with a scheme. A one-letter scheme is a
+// Windows drive ("C:\catalog.json"), not a URL.
+func isURL(s string) bool {
+	i := strings.Index(s, ":")
+	if i < 2 {
+		return false
+	}
+	for _, c := range s[:i] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// localLocation makes p absolute; a directory stands for its catalog.json
+// (or collection.json when it has no catalog).
+func localLocation(p string) (location, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return location{}, fmt.Errorf("crawl: root %q: %w", p, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		for _, name := range []string{"catalog.json", "collection.json"} {
+			if _, err := os.Stat(filepath.Join(abs, name)); err == nil {
+				return location{path: filepath.Join(abs, name)}, nil
+			}
+		}
+		return location{}, fmt.Errorf("crawl: root %q: directory has no catalog.json or collection.json", p)
+	}
+	return location{path: abs}, nil
+}
+
+// normalURL returns the form of u used as the key of the visited set:
+// lower-case scheme and host, no default port, no fragment, dot segments
+// removed.
+func normalURL(u *url.URL) *url.URL {
+	n := *u
+	n.Scheme = strings.ToLower(n.Scheme)
+	n.Host = strings.ToLower(n.Host)
+	if p := n.Port(); (p == "80" && n.Scheme == "http") || (p == "443" && n.Scheme == "https") {
+		n.Host = n.Hostname()
+		if strings.Contains(n.Host, ":") { // IPv6 literal
+			n.Host = "[" + n.Host + "]"
+		}
+	}
+	n.Fragment, n.RawFragment = "", ""
+	n.User = nil
+	if n.Path == "" {
+		n.Path = "/"
+	}
+	// ResolveReference removes "." and ".." segments and keeps the
+	// trailing slash, unlike path.Clean.
+	return n.ResolveReference(&url.URL{Path: n.Path, RawPath: n.RawPath, RawQuery: n.RawQuery})
+}
+
+// resolve resolves a link's href against the document it appears in.
+// Local documents may link to local files and to http(s) URLs; documents
+// read over HTTP may only link to http(s) URLs, so that a remote catalog
+// cannot make the crawler read local files.
+func resolve(base location, href string) (location, error) {
+	ref, err := url.Parse(href)
+	if err != nil {
+		return location{}, fmt.Errorf("bad href: %w", err)
+	}
+	if base.local() {
+		switch {
+		case ref.Scheme == "http" || ref.Scheme == "https":
+			return location{url: normalURL(ref)}, nil
+		case ref.Scheme == "file":
+			return location{path: filepath.Clean(filepath.FromSlash(ref.Path))}, nil
+		case ref.Scheme != "" && len(ref.Scheme) > 1:
+			return location{}, fmt.Errorf("unsupported scheme %q", ref.Scheme)
+		case filepath.IsAbs(href):
+			return location{path: filepath.Clean(href)}, nil
+		}
+		// A relative href is a URL reference: its path may be escaped.
+		return location{path: filepath.Join(filepath.Dir(base.path), filepath.FromSlash(ref.Path))}, nil
+	}
+	u := base.url.ResolveReference(ref)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return location{}, fmt.Errorf("unsupported scheme %q in a remote catalog", u.Scheme)
+	}
+	return location{url: normalURL(u)}, nil
+}
+
+// StatusError is the error for a static document answered with a status
+// other than 2xx.
+type StatusError struct {
+	StatusCode int
+	Status     string // e.g. "404 Not Found"
+}
+
+func (e *StatusError) Error() string { return "HTTP " + e.Status }
+
+// fetch reads a document. The returned location is where it was finally
+// read from: after redirects, relative links resolve against it.
+func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location, error) {
+	if loc.local() {
+		if err := ctx.Err(); err != nil {
+			return nil, loc, err
+		}
+		f, err := os.Open(loc.path)
+		if err != nil {
+			return nil, loc, err
+		}
+		defer f.Close()
+		body, err := io.ReadAll(io.LimitReader(f, maxDocument+1))
+		if err == nil && len(body) > maxDocument {
+			err = fmt.Errorf("document larger than %d MiB", maxDocument>>20)
+		}
+		return body, loc, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.url.String(), nil)
+	if err != nil {
+		return nil, loc, err
+	}
+	req.Header.Set("Accept", "application/json, application/geo+json;q=0.9, */*;q=0.1")
+	resp, err := hc.Do(req)
+	if err != nil {
+		// The *url.Error would repeat the URL unredacted; the
+		// ResourceError names it already.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, loc, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, loc, &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+	}
+	final := loc
+	if resp.Request != nil && resp.Request.URL != nil {
+		final = location{url: normalURL(resp.Request.URL)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	if err == nil && len(body) > maxDocument {
+		err = fmt.Errorf("document larger than %d MiB", maxDocument>>20)
+	}
+	return body, final, err
+}
+
+// decode decodes a static document into the Resource its "type" says it
+// is. Documents of STAC before 1.0 have no type for catalogs and
+// collections: an "extent" then marks a collection.
+func decode(body []byte) (Resource, error) {
+	var head struct {
+		Type   string          `json:"type"`
+		Extent json.RawMessage `json:"extent"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return Resource{}, fmt.Errorf("not a STAC document: %w", err)
+	}
+	switch {
+	case head.Type == "Feature":
+		it := new(stac.Item)
+		if err := json.Unmarshal(body, it); err != nil {
+			return Resource{}, err
+		}
+		return Resource{Kind: KindItem, Item: it}, nil
+	case head.Type == "Collection" || (head.Type == "" && len(head.Extent) > 0 && !bytes.Equal(head.Extent, []byte("null"))):
+		c := new(stac.Collection)
+		if err := json.Unmarshal(body, c); err != nil {
+			return Resource{}, err
+		}
+		return Resource{Kind: KindCollection, Collection: c}, nil
+	case head.Type == "Catalog" || head.Type == "":
+		c := new(stac.Catalog)
+		if err := json.Unmarshal(body, c); err != nil {
+			return Resource{}, err
+		}
+		return Resource{Kind: KindCatalog, Catalog: c}, nil
+	default:
+		return Resource{}, fmt.Errorf("not a STAC catalog, collection or item: type %q", head.Type)
+	}
+}
+
+// links returns the links of a catalog or collection that the walk
+// follows: "child" and "item".
+func (r Resource) links() []*stac.Link {
+	switch {
+	case r.Catalog != nil:
+		return r.Catalog.Links
+	case r.Collection != nil:
+		return r.Collection.Links
+	}
+	return nil
+}
