@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -39,6 +40,9 @@ func ParseBBox(s string) (BBox, error) {
 	names := bboxNames(len(parts))
 	for i, p := range parts {
 		v, err := parseNumber(strings.TrimSpace(p))
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, inputError(s, fmt.Sprintf("%s %q is too large", names[i], shorten(strings.TrimSpace(p))), nil)
+		}
 		if err != nil {
 			return nil, inputError(s, fmt.Sprintf("%s %q is not a number", names[i], shorten(strings.TrimSpace(p))), nil)
 		}

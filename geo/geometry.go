@@ -73,7 +73,7 @@ func ReadGeometry(arg string, stdin io.Reader) (orb.Geometry, error) {
 	if err == nil {
 		err = fmt.Errorf("%s is a directory", t)
 	}
-	return nil, inputError(arg, fmt.Sprintf("%s, or a file holding one; %q is none of these", expectedGeometry, shorten(t)), err)
+	return nil, inputError(arg, fmt.Sprintf("%q is neither a readable file nor inline GeoJSON or WKT", shorten(t)), err)
 }
 
 func readLimited(r io.Reader) ([]byte, error) {

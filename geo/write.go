@@ -70,11 +70,11 @@ func FormatForPath(path string) (Format, error) {
 	}
 	got := fmt.Sprintf("extension %q", ext)
 	if ext == "" {
-		got = "no extension"
+		got = fmt.Sprintf("%q, which has no extension", shorten(filepath.Base(path)))
 	}
-	return 0, inputError(path, fmt.Sprintf("cannot tell the output format from %s of %q; "+
+	return 0, inputError(path, fmt.Sprintf("cannot tell the output format from %s; "+
 		"expected .geojson or .json (FeatureCollection), or .ndjson, .geojsonl, .geojsons or .jsonl (one feature per line)",
-		got, shorten(filepath.Base(path))), nil)
+		got), nil)
 }
 
 // FeatureWriter writes features one at a time.
