@@ -106,6 +106,22 @@ func looksLikeWKT(s string) bool {
 	return false
 }
 
+// hasWKTDimension reports whether WKT s declares Z, M or ZM coordinates
+// ("POINT Z (1 2 3)"), which orb's WKT decoder does not read.
+func hasWKTDimension(s string) bool {
+	i := strings.IndexAny(s, "( \t\r\n")
+	if i < 0 {
+		return false
+	}
+	rest := strings.ToUpper(strings.TrimLeft(s[i:], " \t\r\n"))
+	for _, d := range []string{"ZM", "Z", "M"} {
+		if r, ok := strings.CutPrefix(rest, d); ok && strings.HasPrefix(strings.TrimLeft(r, " \t\r\n"), "(") {
+			return true
+		}
+	}
+	return false
+}
+
 // ParseGeometry parses a GeoJSON geometry, a Feature (its geometry is
 // used), a FeatureCollection of exactly one Feature, or WKT, and checks
 // it: numeric, finite coordinates; longitudes in [-180, 180] and
@@ -130,6 +146,9 @@ func parseWKT(s string) (orb.Geometry, error) {
 	}
 	g, err := wkt.Unmarshal(s)
 	if err != nil {
+		if hasWKTDimension(s) {
+			return nil, inputError(s, "WKT with Z or M coordinates is not supported; give 2D coordinates, e.g. POLYGON((lon lat, ...))", err)
+		}
 		return nil, inputError(s, "invalid WKT (2D, e.g. POLYGON((lon lat, ...)))", err)
 	}
 	if err := checkGeometry(g, ""); err != nil {

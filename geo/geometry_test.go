@@ -120,7 +120,10 @@ func TestParseGeometryErrors(t *testing.T) {
 		{"wkt syntax", "POLYGON ((0 0, 1 0, 1 1, 0 0)", "invalid WKT"},
 		{"wkt nan", "POINT (NaN 0)", "coordinates[0]: NaN is not a finite number"},
 		{"wkt latitude", "POINT (0 91)", "latitude 91 out of range"},
-		{"wkt empty", "POLYGON EMPTY", ""},
+		{"wkt empty", "POLYGON EMPTY", "the Polygon has no rings"},
+		{"wkt z", "POINT Z (1 2 3)", "WKT with Z or M coordinates is not supported"},
+		{"wkt zm", "polygon zm((0 0 0 0, 1 0 0 0, 1 1 0 0, 0 0 0 0))", "WKT with Z or M coordinates is not supported"},
+		{"wkt 3 numbers", "POINT (1 2 3)", "invalid WKT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -395,3 +395,60 @@ func BenchmarkNDJSONWriterStruct(b *testing.B) {
 		}
 	}
 }
+
+// Whatever bytes a server sends as a feature, the writer either rejects
+// them or writes them so that the output stays valid and decodes to the
+// same value; a rejected feature writes nothing.
+func FuzzWriter(f *testing.F) {
+	f.Add([]byte(`{"type":"Feature","id":"a","properties":{"n":1.50}}`), uint8(0))
+	f.Add([]byte("{\n  \"type\": \"Feature\",\n  \"href\": \"https://x/?a=1&b=<2>\"\n}\n"), uint8(1))
+	f.Add([]byte(`{"a":"\u2028"}`), uint8(2))
+	f.Add([]byte(`{"a":1`), uint8(0))
+	f.Add([]byte(`[1,2]`), uint8(1))
+	f.Add([]byte(`  `), uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
+		fm := Format(format % 3)
+		var buf bytes.Buffer
+		w := NewWriter(&buf, fm)
+		werr := w.Write(json.RawMessage(data))
+		if err := w.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		out := buf.Bytes()
+		if fm != FormatNDJSON && !json.Valid(out) {
+			t.Fatalf("%v: invalid output %q", fm, out)
+		}
+		if werr != nil {
+			if json.Valid(data) && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+				t.Fatalf("rejected a valid object: %v", werr)
+			}
+			if fm == FormatNDJSON && len(out) != 0 {
+				t.Fatalf("rejected feature wrote %q", out)
+			}
+			return
+		}
+		var feature []byte
+		if fm == FormatNDJSON {
+			if bytes.Count(out, []byte("\n")) != 1 || !bytes.HasSuffix(out, []byte("\n")) {
+				t.Fatalf("NDJSON record is not one line: %q", out)
+			}
+			feature = out
+		} else {
+			var fc struct{ Features []json.RawMessage }
+			if err := json.Unmarshal(out, &fc); err != nil || len(fc.Features) != 1 {
+				t.Fatalf("output %q: %v", out, err)
+			}
+			feature = fc.Features[0]
+		}
+		var got, want any
+		if err := json.Unmarshal(feature, &got); err != nil {
+			t.Fatalf("written feature %q: %v", feature, err)
+		}
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("accepted invalid JSON %q", data)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("wrote %q for %q", feature, data)
+		}
+	})
+}
