@@ -33,5 +33,12 @@ fuzz:
 	  done; \
 	done
 
+# Throughput and memory of stacq search against a local STAC API, next to
+# GDAL's ogr2ogr (installed with apt-get when absent) and a raw fetch of the
+# same pages. A few minutes; not part of `make test`. BENCHFLAGS=-quick for
+# the 10k-item cases only.
+bench: build
+	$(GO) run ./internal/cmd/bench -stacq $(BIN) $(BENCHFLAGS)
+
 clean:
 	rm -rf bin

@@ -1,0 +1,204 @@
+// Command bench measures stacq's search throughput and memory against a
+// local STAC API (internal/stactest in a child process), next to GDAL's
+// ogr2ogr (OAPIF driver) as a peer and a raw fetch of the same pages as the
+// transfer floor. Run it with `make bench`; it prints a Markdown table and
+// checks the targets of issue 5.
+//
+// Each stacq run is the real binary in a child process, so peak RSS is the
+// child's rusage Maxrss; allocations per item are measured by running the
+// same command in this process (cli.Run) against the same server.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"time"
+)
+
+func main() {
+	serveMode := flag.Bool("serve", false, "internal: run a benchmark server (used by the driver)")
+	items := flag.Int("items", 10000, "internal: items of the server")
+	latency := flag.Duration("latency", 0, "internal: per-request latency of the server")
+	stacqBin := flag.String("stacq", "", "stacq binary to measure (default: build ./cmd/stacq)")
+	quick := flag.Bool("quick", false, "only the 10k-item cases (a smoke run)")
+	noPeer := flag.Bool("no-peer", false, "skip GDAL's ogr2ogr")
+	installPeer := flag.Bool("install-peer", true, "apt-get install gdal-bin when ogr2ogr is absent")
+	flag.Parse()
+	if *serveMode {
+		if err := serve(*items, *latency); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := config{stacq: *stacqBin, quick: *quick, peer: !*noPeer, installPeer: *installPeer}
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	stacq       string
+	quick       bool
+	peer        bool
+	installPeer bool
+}
+
+// benchCase is one stacq run.
+type benchCase struct {
+	Items   int
+	Page    int
+	Format  string // "ndjson" or "geojson"
+	Method  string // "GET" or "POST"
+	Latency time.Duration
+	// Mode is "" (defaults: prefetch on), "no-prefetch" or "parallel4".
+	Mode string
+	// Datetime, when set, is a closed interval covering every item (parallel
+	// search needs one).
+	Datetime string
+}
+
+func (c benchCase) String() string {
+	mode := c.Mode
+	if mode == "" {
+		mode = "default"
+	}
+	return fmt.Sprintf("%dk items, page %d, %s, %s, %s latency, %s", c.Items/1000, c.Page, c.Format, c.Method, c.Latency, mode)
+}
+
+// result is what one run measured.
+type result struct {
+	Items         int
+	Bytes         int64 // output bytes (stacq, peer) or response bytes (floor)
+	Elapsed       time.Duration
+	MaxRSS        int64 // bytes
+	Requests      int64 // search/items pages served
+	AllocsPerItem float64
+	BytesPerItem  float64 // heap bytes allocated per item
+}
+
+func (r result) itemsPerSec() float64 { return float64(r.Items) / r.Elapsed.Seconds() }
+func (r result) mbPerSec() float64    { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
+
+func run(ctx context.Context, cfg config) error {
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "stacq-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if cfg.stacq == "" {
+		cfg.stacq = filepath.Join(dir, "stacq")
+		build := exec.CommandContext(ctx, "go", "build", "-o", cfg.stacq, "./cmd/stacq")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build stacq: %w", err)
+		}
+	}
+	var ogr2ogr string
+	if cfg.peer {
+		if ogr2ogr, err = ensurePeer(cfg.installPeer); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: peer skipped:", err)
+		}
+	}
+
+	sizes := []int{10_000, 100_000}
+	if cfg.quick {
+		sizes = sizes[:1]
+	}
+	rep := &report{}
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
+	// Zero latency: every size, page size, format and method.
+	for _, n := range sizes {
+		s, err := startServer(n, 0)
+		if err != nil {
+			return err
+		}
+		warmUp(ctx, hc, s)
+		for _, page := range []int{100, 1000} {
+			for _, method := range []string{"GET", "POST"} {
+				c := benchCase{Items: n, Page: page, Method: method}
+				r, err := measureFloor(ctx, hc, s, c)
+				rep.floor(c, r, err)
+				for _, format := range []string{"ndjson", "geojson"} {
+					c.Format = format
+					r, err := runStacq(ctx, cfg.stacq, dir, s, c)
+					rep.stacq(c, r, err)
+				}
+			}
+			if ogr2ogr != "" {
+				r, err := runPeer(ctx, ogr2ogr, dir, s, page)
+				rep.peer(benchCase{Items: n, Page: page}, r, err)
+			}
+		}
+		s.Close()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+
+	// 50 ms per request, pages of 100: what prefetch and parallel search buy.
+	const lat = 50 * time.Millisecond
+	n := 10_000
+	s, err := startServer(n, lat)
+	if err != nil {
+		return err
+	}
+	warmUp(ctx, hc, s)
+	dt := fullRange(n)
+	for _, method := range []string{"GET", "POST"} {
+		c := benchCase{Items: n, Page: 100, Method: method, Latency: lat, Datetime: dt}
+		r, err := measureFloor(ctx, hc, s, c)
+		rep.floor(c, r, err)
+		c.Format = "ndjson"
+		for _, mode := range []string{"no-prefetch", "", "parallel4"} {
+			c.Mode = mode
+			r, err := runStacq(ctx, cfg.stacq, dir, s, c)
+			rep.stacq(c, r, err)
+		}
+	}
+	if ogr2ogr != "" {
+		r, err := runPeer(ctx, ogr2ogr, dir, s, 100)
+		rep.peer(benchCase{Items: n, Page: 100, Latency: lat}, r, err)
+	}
+	s.Close()
+
+	rep.print(os.Stdout)
+	fmt.Printf("\nbench: done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// warmUp fetches every page once, unmeasured, so that the first measured
+// run does not pay for the server's first requests.
+func warmUp(ctx context.Context, hc *http.Client, s *server) {
+	fetchAll(ctx, hc, benchCase{Items: s.Items, Page: 1000, Method: "GET"}, s.RootURL())
+}
+
+// fullRange is a closed datetime interval holding the n items of a
+// stactest server (item i is stactest.Epoch plus i hours).
+func fullRange(n int) string {
+	return "2023-01-01T00:00:00Z/" + time.Date(2023, 1, 1, 10, 30, 0, 0, time.UTC).Add(time.Duration(n)*time.Hour).Format(time.RFC3339)
+}
+
+func measureFloor(ctx context.Context, hc *http.Client, s *server, c benchCase) (result, error) {
+	before, _ := s.stats()
+	start := time.Now()
+	pages, n, err := fetchAll(ctx, hc, c, s.RootURL())
+	elapsed := time.Since(start)
+	if err != nil {
+		return result{}, err
+	}
+	_ = pages
+	after, _ := s.stats()
+	return result{Items: s.Items, Bytes: n, Elapsed: elapsed, Requests: after.Searches - before.Searches}, nil
+}

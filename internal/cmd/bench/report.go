@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+type row struct {
+	c   benchCase
+	r   result
+	err error
+}
+
+// report collects the runs and prints them with the ratios and the
+// targets of issue 5.
+type report struct {
+	stacqRows, floorRows, peerRows []row
+}
+
+func (rp *report) stacq(c benchCase, r result, err error) {
+	rp.stacqRows = append(rp.stacqRows, row{c, r, err})
+	logRow("stacq", c, r, err)
+}
+
+func (rp *report) floor(c benchCase, r result, err error) {
+	rp.floorRows = append(rp.floorRows, row{c, r, err})
+	logRow("floor", c, r, err)
+}
+
+func (rp *report) peer(c benchCase, r result, err error) {
+	rp.peerRows = append(rp.peerRows, row{c, r, err})
+	logRow("ogr2ogr", c, r, err)
+}
+
+// logRow shows progress on stderr as the runs go.
+func logRow(who string, c benchCase, r result, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%-8s %s: ERROR %v\n", who, c, err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "%-8s %s: %d items in %s, %.0f items/s, %.1f MB/s, RSS %.1f MB\n",
+		who, c, r.Items, r.Elapsed.Round(time.Millisecond), r.itemsPerSec(), r.mbPerSec(), float64(r.MaxRSS)/1e6)
+}
+
+func (rp *report) findFloor(c benchCase) *row {
+	for i := range rp.floorRows {
+		f := &rp.floorRows[i]
+		if f.err == nil && f.c.Items == c.Items && f.c.Page == c.Page && f.c.Method == c.Method && f.c.Latency == c.Latency {
+			return f
+		}
+	}
+	return nil
+}
+
+func (rp *report) findPeer(c benchCase) *row {
+	for i := range rp.peerRows {
+		p := &rp.peerRows[i]
+		if p.err == nil && p.c.Items == c.Items && p.c.Page == c.Page && p.c.Latency == c.Latency {
+			return p
+		}
+	}
+	return nil
+}
+
+func (rp *report) findStacq(match func(benchCase) bool) *row {
+	for i := range rp.stacqRows {
+		s := &rp.stacqRows[i]
+		if s.err == nil && match(s.c) {
+			return s
+		}
+	}
+	return nil
+}
+
+func mode(c benchCase) string {
+	if c.Mode == "" {
+		return "prefetch"
+	}
+	return c.Mode
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f", float64(n)/1e6) }
+
+func (rp *report) print(w io.Writer) {
+	fmt.Fprintln(w, "\n### stacq search (binary, child process; output to a file, then checked)")
+	fmt.Fprintln(w, "\n| items | page | latency | method | format | mode | time | items/s | MB/s out | allocs/item | peak RSS MB | × ogr2ogr | ÷ floor time |")
+	fmt.Fprintln(w, "|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range rp.stacqRows {
+		c := s.c
+		if s.err != nil {
+			fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | error: %v |||||||\n", c.Items, c.Page, c.Latency, c.Method, c.Format, mode(c), s.err)
+			continue
+		}
+		vsPeer, vsFloor := "–", "–"
+		if p := rp.findPeer(c); p != nil {
+			vsPeer = fmt.Sprintf("%.1f", s.r.itemsPerSec()/p.r.itemsPerSec())
+		}
+		if f := rp.findFloor(c); f != nil {
+			vsFloor = fmt.Sprintf("%.2f", s.r.Elapsed.Seconds()/f.r.Elapsed.Seconds())
+		}
+		allocs := "–"
+		if s.r.AllocsPerItem > 0 {
+			allocs = fmt.Sprintf("%.0f", s.r.AllocsPerItem)
+		}
+		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s | %s |\n",
+			c.Items, c.Page, c.Latency, c.Method, c.Format, mode(c), s.r.Elapsed.Round(time.Millisecond),
+			s.r.itemsPerSec(), s.r.mbPerSec(), allocs, mb(s.r.MaxRSS), vsPeer, vsFloor)
+	}
+
+	fmt.Fprintln(w, "\n### Peer: GDAL ogr2ogr (OAPIF: → GeoJSONSeq) and transfer floor (Go net/http, bodies discarded)")
+	fmt.Fprintln(w, "\n| who | items | page | latency | method | time | items/s | MB/s | peak RSS MB | pages |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+	for _, set := range []struct {
+		who  string
+		rows []row
+	}{{"ogr2ogr", rp.peerRows}, {"floor", rp.floorRows}} {
+		for _, p := range set.rows {
+			c := p.c
+			method := c.Method
+			if method == "" {
+				method = "GET"
+			}
+			if p.err != nil {
+				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | error: %v |||||\n", set.who, c.Items, c.Page, c.Latency, method, p.err)
+				continue
+			}
+			rss := "–"
+			if p.r.MaxRSS > 0 {
+				rss = mb(p.r.MaxRSS)
+			}
+			fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %.0f | %.1f | %s | %d |\n", set.who, c.Items, c.Page, c.Latency, method,
+				p.r.Elapsed.Round(time.Millisecond), p.r.itemsPerSec(), p.r.mbPerSec(), rss, p.r.Requests)
+		}
+	}
+	rp.printTargets(w)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func (rp *report) printTargets(w io.Writer) {
+	fmt.Fprintln(w, "\n### Targets")
+	fmt.Fprintln(w)
+	// 0 ms, pages of 1000: 5× the peer and within 1.5× of the floor.
+	for _, s := range rp.stacqRows {
+		c := s.c
+		if s.err != nil || c.Latency != 0 || c.Page != 1000 {
+			continue
+		}
+		if p := rp.findPeer(c); p != nil {
+			x := s.r.itemsPerSec() / p.r.itemsPerSec()
+			fmt.Fprintf(w, "- %s: %.1f× ogr2ogr's items/s (target ≥ 5×): %s\n", c, x, verdict(x >= 5))
+		}
+		if f := rp.findFloor(c); f != nil {
+			x := s.r.Elapsed.Seconds() / f.r.Elapsed.Seconds()
+			fmt.Fprintf(w, "- %s: %.2f× the transfer floor's time (target ≤ 1.5×): %s\n", c, x, verdict(x <= 1.5))
+		}
+	}
+	// 50 ms, pages of 100: prefetch ≥ 1.8×, parallel 4 ≥ 3.5× a no-prefetch run.
+	for _, method := range []string{"GET", "POST"} {
+		base := rp.findStacq(func(c benchCase) bool { return c.Latency > 0 && c.Method == method && c.Mode == "no-prefetch" })
+		if base == nil {
+			continue
+		}
+		for _, m := range []struct {
+			mode   string
+			target float64
+		}{{"", 1.8}, {"parallel4", 3.5}} {
+			s := rp.findStacq(func(c benchCase) bool { return c.Latency > 0 && c.Method == method && c.Mode == m.mode })
+			if s == nil {
+				continue
+			}
+			x := s.r.itemsPerSec() / base.r.itemsPerSec()
+			fmt.Fprintf(w, "- 50ms latency, page 100, %s: %s is %.2f× a no-prefetch run (target ≥ %.1f×): %s\n",
+				method, mode(s.c), x, m.target, verdict(x >= m.target))
+		}
+	}
+	// Peak RSS: 100k under 50 MB and within 10% of the 10k figure.
+	for _, s := range rp.stacqRows {
+		c := s.c
+		if s.err != nil || c.Items != 100_000 || c.Latency != 0 {
+			continue
+		}
+		small := rp.findStacq(func(o benchCase) bool {
+			return o.Items == 10_000 && o.Latency == 0 && o.Page == c.Page && o.Method == c.Method && o.Format == c.Format && o.Mode == c.Mode
+		})
+		line := fmt.Sprintf("- %s: peak RSS %s MB (target < 50 MB: %s)", c, mb(s.r.MaxRSS), verdict(s.r.MaxRSS < 50e6))
+		if small != nil {
+			x := float64(s.r.MaxRSS) / float64(small.r.MaxRSS)
+			line += fmt.Sprintf(", %.2f× the 10k run's %s MB (target ≤ 1.10×: %s)", x, mb(small.r.MaxRSS), verdict(x <= 1.10))
+		}
+		fmt.Fprintln(w, line)
+	}
+}

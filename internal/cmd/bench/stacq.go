@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// stacqArgs is the search command of a case.
+func stacqArgs(c benchCase, root string) []string {
+	args := []string{"search", root, "-c", collection,
+		"--limit", strconv.Itoa(c.Page), "--method", c.Method, "--format", c.Format, "--quiet"}
+	if c.Datetime != "" {
+		args = append(args, "--datetime", c.Datetime)
+	}
+	switch c.Mode {
+	case "no-prefetch":
+		args = append(args, "--prefetch=false")
+	case "parallel4":
+		args = append(args, "--parallel", "4")
+	}
+	return args
+}
+
+// runStacq runs the stacq binary on a case, its output in a file, then
+// checks the output.
+func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (result, error) {
+	out := filepath.Join(dir, "out."+c.Format)
+	f, err := os.Create(out)
+	if err != nil {
+		return result{}, err
+	}
+	defer os.Remove(out)
+	cmd := exec.CommandContext(ctx, bin, stacqArgs(c, s.RootURL())...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = f, &stderr
+	before, _ := s.stats()
+	start := time.Now()
+	err = cmd.Run()
+	elapsed := time.Since(start)
+	f.Close()
+	if err != nil {
+		return result{}, fmt.Errorf("stacq: %w: %s", err, lastLines(stderr.String(), 3))
+	}
+	after, _ := s.stats()
+	st, err := os.Stat(out)
+	if err != nil {
+		return result{}, err
+	}
+	if err := checkOutput(out, c.Format, s.Items); err != nil {
+		return result{}, fmt.Errorf("invalid output: %w", err)
+	}
+	return result{
+		Items: s.Items, Bytes: st.Size(), Elapsed: elapsed,
+		MaxRSS: maxRSS(cmd.ProcessState), Requests: after.Searches - before.Searches,
+	}, nil
+}
