@@ -8,6 +8,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/stacq/stacq/internal/rawjson"
 )
 
 // Format is an output layout for features.
@@ -145,7 +147,7 @@ func (fw *featureWriter) Write(feature any) error {
 	fw.buf.Reset()
 	switch fw.format {
 	case FormatNDJSON:
-		err = json.Compact(&fw.buf, raw)
+		err = fw.compact(raw)
 		fw.buf.WriteByte('\n')
 	case FormatJSON:
 		if fw.n == 0 {
@@ -161,7 +163,7 @@ func (fw *featureWriter) Write(feature any) error {
 		} else {
 			fw.buf.WriteByte(',')
 		}
-		err = json.Compact(&fw.buf, raw)
+		err = fw.compact(raw)
 	}
 	if err != nil {
 		return fmt.Errorf("geo: invalid feature JSON: %w", err)
@@ -171,6 +173,18 @@ func (fw *featureWriter) Write(feature any) error {
 		return err
 	}
 	fw.n++
+	return nil
+}
+
+// compact appends raw to fw.buf without insignificant whitespace, after
+// checking it; rawjson does what json.Compact does, several times faster,
+// which matters when items are passed through as the server sent them.
+func (fw *featureWriter) compact(raw []byte) error {
+	b, err := rawjson.AppendCompact(fw.buf.AvailableBuffer(), raw)
+	if err != nil {
+		return err
+	}
+	fw.buf.Write(b)
 	return nil
 }
 
