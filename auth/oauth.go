@@ -134,6 +134,11 @@ func (c *clientCredentialsSource) fetchStyle(ctx context.Context, style AuthStyl
 		t, err := cfg.Token(ctx)
 		if err == nil {
 			c.logf("auth: %s: new token from %s", c.provider, c.redactedURL)
+			// x/oauth2 dates expires_in from its own clock reading after the
+			// answer; date it from before the request, on our clock.
+			if d, ok := expiresIn(t); ok {
+				t.Expiry = issued.Add(d)
+			}
 			return withExpiry(t, issued), nil
 		}
 		if ctx.Err() != nil {
@@ -163,6 +168,30 @@ func (c *clientCredentialsSource) tokenErr(err error) *TokenError {
 		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return tokenError(c.provider, c.redactedURL, err, c.secret, c.clientID+":"+c.secret)
+}
+
+// expiresIn reads the expires_in member of a token answer (a number, or a
+// string as some servers send it).
+func expiresIn(t *oauth2.Token) (time.Duration, bool) {
+	var secs float64
+	switch v := t.Extra("expires_in").(type) {
+	case float64:
+		secs = v
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		secs = f
+	default:
+		return 0, false
+	}
+	// Zero or negative means unknown (RFC 6749 makes it optional); more
+	// than a year is not worth trusting to the second.
+	if secs <= 0 || secs > 366*24*3600 {
+		return 0, false
+	}
+	return time.Duration(secs * float64(time.Second)), true
 }
 
 // retryAfter reads the Retry-After of a 429 answer: seconds or an HTTP

@@ -197,7 +197,19 @@ func (e externalSource) fetch(ctx context.Context) (*grant, error) {
 	}
 }
 
-func (externalSource) invalidate(string) {}
+// TokenInvalidator is implemented by token sources that can drop a token
+// an API refused, so their next Token renews it (auth/login's TokenSource
+// does). A Settings.TokenSource without it is asked again and, if it
+// returns the same token, the request fails with an *AuthError.
+type TokenInvalidator interface {
+	InvalidateToken(accessToken string)
+}
+
+func (e externalSource) invalidate(accessToken string) {
+	if inv, ok := e.ts.(TokenInvalidator); ok {
+		inv.InvalidateToken(accessToken)
+	}
+}
 
 // withExpiry wraps t, taking its expiry from the JWT exp claim when the
 // token response had no expires_in.

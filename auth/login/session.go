@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,11 +95,8 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ("https://login.example.com/realms/x" -> "login.example.com").
 func SessionName(nameOrIssuer string) string {
 	s := nameOrIssuer
-	if _, rest, ok := strings.Cut(s, "://"); ok {
-		s = rest
-	}
-	if i := strings.IndexAny(s, "/?#"); i >= 0 {
-		s = s[:i]
+	if u, err := url.Parse(s); err == nil && u.Host != "" {
+		s = u.Host
 	}
 	s = strings.Map(func(r rune) rune {
 		switch {

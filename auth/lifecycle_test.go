@@ -1,0 +1,709 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+func resolve(t *testing.T, apiURL string, s Settings) *Resolved {
+	t.Helper()
+	r, err := Resolve(apiURL, s)
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	return r
+}
+
+// Keycloak (Sentinel Hub, CDSE) takes either style: auto succeeds with
+// Basic at once, and forcing body works too.
+func TestKeycloakAcceptsBothStyles(t *testing.T) {
+	for _, tt := range []struct {
+		path, style, wantUsed string
+	}{
+		{"/auth/realms/main/protocol/openid-connect/token", "auto", "basic"},
+		{"/auth/realms/main/protocol/openid-connect/token", "body", "body"},
+		{"/oauth/token", "basic", "basic"},
+		{"/oauth/token", "", "basic"}, // generic default is auto
+	} {
+		t.Run(tt.path+"/"+tt.style, func(t *testing.T) {
+			p := newProvider(t, "both", tt.path)
+			s := p.settings(nil)
+			s.AuthStyle = tt.style
+			r := resolve(t, p.apiURL(), s)
+			if r.Method != MethodClientCredentials || r.Provider != ProviderGeneric {
+				t.Fatalf("method %s provider %s", r.Method, r.Provider)
+			}
+			c := r.Client(nil)
+			for range 3 {
+				get(t, c, p.apiURL()+"/search")
+			}
+			wantCount(t, "token requests", &p.tokenReqs, 1)
+			wantCount(t, "API requests", &p.apiReqs, 3)
+			if len(p.styles) != 1 || p.styles[0] != tt.wantUsed {
+				t.Errorf("token requests authenticated as %v, want [%s]", p.styles, tt.wantUsed)
+			}
+		})
+	}
+}
+
+// An Ory Hydra client registered for client_secret_post refuses Basic
+// with 401 invalid_client: auto tries the body next and remembers it, in
+// memory and in the token cache, so later runs go straight to the body.
+func TestHydraBodyClientAutoDetect(t *testing.T) {
+	p := newProvider(t, "body", "/oauth2/token")
+	s := p.settings(nil)
+	s.AuthStyle = "auto"
+	r := resolve(t, p.apiURL(), s)
+	get(t, r.Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests", &p.tokenReqs, 2)
+	if fmt.Sprint(p.styles) != "[basic body]" {
+		t.Errorf("styles tried %v, want [basic body]", p.styles)
+	}
+
+	// The token expires: the same process renews with the body at once.
+	p.clock.Advance(time.Hour)
+	get(t, r.Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests after expiry", &p.tokenReqs, 3)
+
+	// A new run (fresh Resolve, same cache) after another hour: the cache
+	// file remembered the style.
+	p.clock.Advance(time.Hour)
+	r2 := resolve(t, p.apiURL(), s)
+	get(t, r2.Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests in the next run", &p.tokenReqs, 4)
+	if fmt.Sprint(p.styles) != "[basic body body body]" {
+		t.Errorf("styles tried %v, want [basic body body body]", p.styles)
+	}
+}
+
+// The hydrosat preset posts the credentials in the form body at once.
+func TestHydrosatPresetUsesBody(t *testing.T) {
+	p := newProvider(t, "body", "/oauth2/token")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "creds.json"), `{"client_id":"`+testClientID+`","client_secret":"`+testSecret+`"}`, 0o600)
+	s := Settings{Provider: "hydrosat", TokenURL: p.tokenURL(), Dir: dir, CacheDir: t.TempDir(),
+		Getenv: mapEnv(nil), now: p.clock.Now}
+	r := resolve(t, p.apiURL(), s)
+	if r.AuthStyle != AuthStyleBody || r.ClientID != testClientID {
+		t.Fatalf("style %s client %s", r.AuthStyle, r.ClientID)
+	}
+	if len(r.Warnings) != 0 {
+		t.Errorf("warnings: %q", r.Warnings)
+	}
+	get(t, r.Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests", &p.tokenReqs, 1)
+	if fmt.Sprint(p.styles) != "[body]" {
+		t.Errorf("styles %v", p.styles)
+	}
+}
+
+// A Cognito-style endpoint wants Basic: forcing body fails with the
+// server's invalid_client; auto and basic work with one request.
+func TestCognitoBasicOnly(t *testing.T) {
+	t.Run("body", func(t *testing.T) {
+		p := newProvider(t, "basic", "/oauth2/token")
+		s := p.settings(nil)
+		s.AuthStyle = "body"
+		_, err := resolve(t, p.apiURL(), s).Token(context.Background())
+		var te *TokenError
+		if !errors.As(err, &te) || te.ErrorCode != "invalid_client" || te.StatusCode != 400 {
+			t.Fatalf("err = %v, want invalid_client TokenError", err)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 1)
+	})
+	t.Run("auto", func(t *testing.T) {
+		p := newProvider(t, "basic", "/oauth2/token")
+		if _, err := resolve(t, p.apiURL(), p.settings(nil)).Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 1)
+	})
+}
+
+// A wrong secret is reported with the server's error code, and the
+// secret appears nowhere in the error.
+func TestWrongSecret(t *testing.T) {
+	for _, style := range []string{"auto", "basic", "body"} {
+		t.Run(style, func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth2/token")
+			s := p.settings(nil)
+			s.AuthStyle = style
+			s.ClientSecret = "Wr0ng-Secret/+="
+			r := resolve(t, p.apiURL(), s)
+			resp, err := r.Client(nil).Get(p.apiURL() + "/search")
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("no error")
+			}
+			var te *TokenError
+			if !errors.As(err, &te) {
+				t.Fatalf("err %T %v is not a *TokenError", err, err)
+			}
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+				t.Errorf("no *oauth2.RetrieveError with invalid_client in the chain")
+			}
+			for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", te), te.Err.Error()} {
+				if !strings.Contains(text, "invalid_client") && text != te.Err.Error() && !strings.HasPrefix(text, "&auth") {
+					t.Errorf("error does not name invalid_client: %s", text)
+				}
+				for _, sec := range []string{s.ClientSecret, "Wr0ng-Secret", "Wr0ng-Secret%2F%2B%3D"} {
+					if strings.Contains(text, sec) {
+						t.Errorf("error leaks the secret: %s", text)
+					}
+				}
+			}
+			if !strings.Contains(err.Error(), "check the client id and client secret") {
+				t.Errorf("no hint: %v", err)
+			}
+			want := int64(1)
+			if style == "auto" {
+				want = 2 // Basic refused, then the body
+			}
+			wantCount(t, "token requests", &p.tokenReqs, want)
+			wantCount(t, "API requests", &p.apiReqs, 0)
+		})
+	}
+}
+
+// 50 goroutines sharing one Resolved make a single token request, even on
+// a concurrent first use.
+func TestConcurrentRequestsShareOneToken(t *testing.T) {
+	for _, cache := range []bool{false, true} {
+		t.Run(fmt.Sprint("cache=", cache), func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth/token")
+			s := p.settings(nil)
+			s.NoTokenCache = !cache
+			r := resolve(t, p.apiURL(), s)
+			c := r.Client(nil)
+			var wg sync.WaitGroup
+			errs := make(chan error, 50)
+			for i := range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp, err := c.Get(fmt.Sprintf("%s/search?page=%d", p.apiURL(), i%5+1))
+					if err != nil {
+						errs <- err
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						errs <- fmt.Errorf("status %s", resp.Status)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			wantCount(t, "token requests", &p.tokenReqs, 1)
+			wantCount(t, "API requests", &p.apiReqs, 50)
+		})
+	}
+}
+
+// 20 runs of stacq, each a fresh Resolve with the same cache dir, make one
+// token request; the cache file is 0600 in a 0700 dir and holds no secret.
+func TestTokenCacheAcrossRuns(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	s := p.settings(nil)
+	for run := range 20 {
+		r := resolve(t, p.apiURL(), s)
+		get(t, r.Client(nil), p.apiURL()+"/search")
+		p.clock.Advance(2 * time.Minute) // 20 runs span 40 minutes of a 1h token
+		if run == 0 && r.CacheFile == "" {
+			t.Fatal("no cache file")
+		}
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 1)
+	wantCount(t, "API requests", &p.apiReqs, 20)
+
+	r := resolve(t, p.apiURL(), s)
+	fi, err := os.Stat(r.CacheFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("cache file mode %04o, want 0600", fi.Mode().Perm())
+	}
+	di, err := os.Stat(filepath.Dir(r.CacheFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di.Mode().Perm() != 0o700 {
+		t.Errorf("cache dir mode %04o, want 0700", di.Mode().Perm())
+	}
+	data, err := os.ReadFile(r.CacheFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range []string{testSecret, "Sup3r-S3cret"} {
+		if strings.Contains(string(data), sec) {
+			t.Errorf("cache file holds the client secret: %s", data)
+		}
+	}
+	if !strings.Contains(string(data), `"access_token": "tok-1"`) || !strings.Contains(string(data), `"token_type": "bearer"`) {
+		t.Errorf("cache file lacks the token: %s", data)
+	}
+	tok, path, ok := r.CachedToken()
+	if !ok || path != r.CacheFile || tok.AccessToken != "tok-1" || !tok.Expiry.Equal(newClock().Now().Add(time.Hour)) {
+		t.Errorf("CachedToken() = %+v, %q, %v", tok, path, ok)
+	}
+
+	// An hour later the cached token is stale: one new request.
+	p.clock.Advance(time.Hour)
+	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests after the hour", &p.tokenReqs, 2)
+
+	// Logout forgets it: the next run asks again.
+	if err := resolve(t, p.apiURL(), s).Logout(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.CacheFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cache file still there after Logout: %v", err)
+	}
+	if _, _, ok := r.CachedToken(); ok {
+		t.Error("CachedToken after Logout: ok")
+	}
+	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests after logout", &p.tokenReqs, 3)
+	if err := r.Logout(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Logout(); err != nil {
+		t.Errorf("second Logout: %v", err)
+	}
+}
+
+// A corrupt or foreign cache file is ignored and replaced.
+func TestCorruptOrForeignCacheFile(t *testing.T) {
+	for name, content := range map[string]string{
+		"garbage":   "\x00\x01not json",
+		"truncated": `{"version":1,"token_url":"`,
+		"foreign":   `{"version":1,"token_url":"https://elsewhere.example/token","client_id":"other","access_token":"stolen","expiry":"2999-01-01T00:00:00Z"}`,
+		"version":   `{"version":99,"access_token":"x"}`,
+		"empty":     ``,
+		"no token":  `{"version":1,"token_url":"TOKENURL","client_id":"` + testClientID + `","expiry":"2999-01-01T00:00:00Z"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth/token")
+			s := p.settings(nil)
+			r := resolve(t, p.apiURL(), s)
+			content = strings.ReplaceAll(content, "TOKENURL", p.tokenURL())
+			writeFile(t, r.CacheFile, content, 0o600)
+			get(t, r.Client(nil), p.apiURL()+"/search")
+			wantCount(t, "token requests", &p.tokenReqs, 1)
+			tok, _, ok := r.CachedToken()
+			if !ok || tok.AccessToken != "tok-1" {
+				t.Errorf("cache not replaced: %+v %v", tok, ok)
+			}
+		})
+	}
+}
+
+// NoTokenCache writes nothing.
+func TestNoTokenCache(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	s := p.settings(nil)
+	s.NoTokenCache = true
+	for range 3 {
+		get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 3)
+	entries, _ := os.ReadDir(s.CacheDir)
+	if len(entries) != 0 {
+		t.Errorf("cache dir not empty: %v", entries)
+	}
+	if r := resolve(t, p.apiURL(), s); r.CacheFile != "" {
+		t.Errorf("CacheFile = %q", r.CacheFile)
+	}
+}
+
+// STACQ_CACHE_DIR moves the cache.
+func TestCacheDirFromEnv(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	dir := t.TempDir()
+	s := p.settings(map[string]string{"STACQ_CACHE_DIR": dir})
+	s.CacheDir = ""
+	r := resolve(t, p.apiURL(), s)
+	if filepath.Dir(r.CacheFile) != filepath.Join(dir, "tokens") {
+		t.Errorf("CacheFile = %s, want it in %s/tokens", r.CacheFile, dir)
+	}
+	get(t, r.Client(nil), p.apiURL()+"/search")
+	if _, err := os.Stat(r.CacheFile); err != nil {
+		t.Error(err)
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 1)
+}
+
+// Tokens without expires_in expire at their JWT exp claim; a long search
+// renews before the hour mark instead of getting 401.
+func TestJWTExpiryWithoutExpiresIn(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	p.jwt = true
+	r := resolve(t, p.apiURL(), p.settings(nil))
+	c := r.Client(nil)
+	tok, err := r.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := p.clock.Now().Add(time.Hour); !tok.Expiry.Equal(want) {
+		t.Errorf("expiry %v, want %v from the JWT", tok.Expiry, want)
+	}
+	// Page through for 2.5 hours, a page every 5 minutes.
+	for range 30 {
+		get(t, c, p.apiURL()+"/search")
+		p.clock.Advance(5 * time.Minute)
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 3)
+	wantCount(t, "API requests", &p.apiReqs, 30)
+}
+
+// The renewal margin is 60s or a tenth of the lifetime, whichever is
+// smaller.
+func TestRenewMargin(t *testing.T) {
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		life, want time.Duration
+	}{
+		{time.Hour, 60 * time.Second},
+		{5 * time.Minute, 30 * time.Second},
+		{10 * time.Second, time.Second},
+		{0, 0},
+	} {
+		g := &grant{Token: &oauth2.Token{AccessToken: "x", Expiry: base.Add(tt.life)}, issued: base}
+		if got := g.Expiry.Sub(g.renewAt()); got != tt.want {
+			t.Errorf("lifetime %v: margin %v, want %v", tt.life, got, tt.want)
+		}
+		if tt.life > 0 && (!g.fresh(g.renewAt().Add(-time.Nanosecond)) || g.fresh(g.renewAt())) {
+			t.Errorf("lifetime %v: fresh() wrong around renewAt", tt.life)
+		}
+	}
+	if g := (&grant{Token: &oauth2.Token{AccessToken: "x"}}); !g.fresh(base.Add(100 * 365 * 24 * time.Hour)) {
+		t.Error("token without expiry is not fresh")
+	}
+}
+
+// Short lifetimes (5 minutes): a token per lifetime, not per request.
+func TestShortLifetime(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	p.lifetime = 5 * time.Minute
+	c := resolve(t, p.apiURL(), p.settings(nil)).Client(nil)
+	for range 60 { // 30 minutes, a request every 30s
+		get(t, c, p.apiURL()+"/search")
+		p.clock.Advance(30 * time.Second)
+	}
+	// Renewed 30s before each expiry: at 4.5, 9, 13.5, ... minutes.
+	wantCount(t, "token requests", &p.tokenReqs, 7)
+	wantCount(t, "API requests", &p.apiReqs, 60)
+}
+
+// The server rotates its tokens in the middle of paging: the 401 drops the
+// token (memory and disk), one new token is fetched, the page is retried
+// and paging goes on.
+func TestRevocationMidPaging(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	s := p.settings(nil)
+	r := resolve(t, p.apiURL(), s)
+	c := r.Client(nil)
+	u := p.apiURL() + "/search"
+	for page := 1; u != ""; page++ {
+		if page == 3 {
+			p.rotate()
+		}
+		body := get(t, c, u)
+		if !strings.Contains(body, fmt.Sprintf(`"item-%d"`, page)) {
+			t.Fatalf("page %d: %s", page, body)
+		}
+		u = ""
+		if i := strings.Index(body, `"href":"`); i >= 0 {
+			u = body[i+8:]
+			u = u[:strings.Index(u, `"`)]
+		}
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 2)
+	wantCount(t, "API requests", &p.apiReqs, 6) // 5 pages + the refused one
+	if tok, _, ok := r.CachedToken(); !ok || tok.AccessToken != "tok-2" {
+		t.Errorf("cache holds %+v, want the renewed token", tok)
+	}
+	// The next run uses the renewed token from the cache.
+	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests in the next run", &p.tokenReqs, 2)
+}
+
+// A POST refused with 401 is replayed with its body, with and without
+// GetBody.
+func TestRetryReplaysPOSTBody(t *testing.T) {
+	const body = `{"collections":["sentinel-2-l2a"],"bbox":[5,45,6,46],"limit":100}`
+	for _, getBody := range []bool{true, false} {
+		t.Run(fmt.Sprint("GetBody=", getBody), func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth/token")
+			c := resolve(t, p.apiURL(), p.settings(nil)).Client(nil)
+			if _, err := c.Get(p.apiURL() + "/search"); err != nil {
+				t.Fatal(err)
+			}
+			p.rotate()
+			req, _ := http.NewRequest(http.MethodPost, p.apiURL()+"/search", strings.NewReader(body))
+			if !getBody {
+				req.GetBody = nil
+				req.Body = io.NopCloser(strings.NewReader(body)) // a reader http cannot rewind
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(data), fmt.Sprintf(`"received":%d`, len(body))) {
+				t.Fatalf("%s: %s", resp.Status, data)
+			}
+			if len(p.bodies) != 1 || p.bodies[0] != body {
+				t.Errorf("API received bodies %q", p.bodies)
+			}
+			wantCount(t, "token requests", &p.tokenReqs, 2)
+			wantCount(t, "API requests", &p.apiReqs, 3)
+		})
+	}
+}
+
+// When a fresh token is refused too, the second 401 is an *AuthError that
+// names the provider and what to check, and nothing loops.
+func TestSecond401IsAuthError(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	p.apiKey = "only-api-keys-here" // the API accepts no token at all
+	r := resolve(t, p.apiURL(), p.settings(nil))
+	resp, err := r.Client(nil).Get(p.apiURL() + "/search")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("no error")
+	}
+	var ae *AuthError
+	if !errors.As(err, &ae) || !ae.Renewed || ae.StatusCode != 401 {
+		t.Fatalf("err = %v, want a renewed *AuthError", err)
+	}
+	for _, want := range []string{"generic:", "HTTP 401", "freshly issued", "invalid or expired access token", "check that client " + testClientID} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 2)
+	wantCount(t, "API requests", &p.apiReqs, 2)
+}
+
+// A static token cannot be renewed: the first 401 is the error.
+func TestStaticTokenRefused(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	r := resolve(t, p.apiURL(), Settings{Getenv: mapEnv(map[string]string{"STACQ_TOKEN": "expired-token-value"})})
+	if r.Method != MethodToken {
+		t.Fatalf("method %s", r.Method)
+	}
+	_, err := r.Client(nil).Get(p.apiURL() + "/search")
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Renewed || !strings.Contains(err.Error(), "STACQ_TOKEN") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "expired-token-value") {
+		t.Errorf("error leaks the token: %v", err)
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 0)
+	wantCount(t, "API requests", &p.apiReqs, 1)
+}
+
+// A token endpoint answering 429 is waited for as Retry-After says, then
+// asked again; one that keeps at it gives a rate-limiting error.
+func TestTokenEndpointRateLimited(t *testing.T) {
+	t.Run("recovers", func(t *testing.T) {
+		p := newProvider(t, "both", "/oauth/token")
+		p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+			if n > 2 {
+				return false
+			}
+			w.Header().Set("Retry-After", fmt.Sprint(n-1)) // 0, then 1
+			oauthError(w, http.StatusTooManyRequests, "slow_down", "too many requests")
+			return true
+		}
+		s := p.settings(nil)
+		var waits []time.Duration
+		s.wait = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+		get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+		if fmt.Sprint(waits) != "[0s 1s]" {
+			t.Errorf("waited %v, want [0s 1s]", waits)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 3)
+		if fmt.Sprint(p.styles) != "[basic]" {
+			t.Errorf("a 429 made auto-detection switch styles: %v", p.styles)
+		}
+	})
+	t.Run("persists", func(t *testing.T) {
+		p := newProvider(t, "both", "/oauth/token")
+		p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+			w.Header().Set("Retry-After", "10")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		s := p.settings(nil)
+		var total time.Duration
+		s.wait = func(_ context.Context, d time.Duration) error { total += d; return nil }
+		_, err := resolve(t, p.apiURL(), s).Token(context.Background())
+		var te *TokenError
+		if !errors.As(err, &te) || !te.RateLimited {
+			t.Fatalf("err = %v, want a rate-limited TokenError", err)
+		}
+		if !strings.Contains(err.Error(), "rate-limiting") {
+			t.Errorf("error does not say rate-limiting: %v", err)
+		}
+		if total > 30*time.Second {
+			t.Errorf("waited %v, more than 30s", total)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 4) // 3 waits of 10s fit in 30s
+	})
+	t.Run("Retry-After 0 forever", func(t *testing.T) {
+		p := newProvider(t, "both", "/oauth/token")
+		p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		_, err := resolve(t, p.apiURL(), p.settings(nil)).Token(context.Background())
+		var te *TokenError
+		if !errors.As(err, &te) || !te.RateLimited {
+			t.Fatalf("err = %v", err)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 1+maxRateLimitRetries)
+	})
+	t.Run("cancel while waiting", func(t *testing.T) {
+		p := newProvider(t, "both", "/oauth/token")
+		p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+			w.Header().Set("Retry-After", "20")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		s := p.settings(nil)
+		s.wait = nil // the real timer
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := resolve(t, p.apiURL(), s).Token(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want the context's", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("took %v to notice the cancel", d)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 1)
+	})
+}
+
+// 5xx from the token endpoint is a server error, never "bad credentials",
+// and does not make auto-detection try the other style.
+func TestTokenEndpointServerError(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, "<html><body>503 Service Temporarily Unavailable</body></html>")
+		return true
+	}
+	_, err := resolve(t, p.apiURL(), p.settings(nil)).Client(nil).Get(p.apiURL() + "/search")
+	var te *TokenError
+	if !errors.As(err, &te) || !te.ServerError || te.StatusCode != 503 {
+		t.Fatalf("err = %v, want a server error", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "server error (HTTP 503") || strings.Contains(msg, "check the client") {
+		t.Errorf("message: %s", msg)
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 1)
+	wantCount(t, "API requests", &p.apiReqs, 0)
+}
+
+// A token endpoint that redirects is not followed (the secret would be
+// posted to the redirect target).
+func TestTokenEndpointRedirectNotFollowed(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	other := newProvider(t, "both", "/oauth/token")
+	p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+		w.Header().Set("Location", other.tokenURL())
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return true
+	}
+	_, err := resolve(t, p.apiURL(), p.settings(nil)).Token(context.Background())
+	var te *TokenError
+	if !errors.As(err, &te) || te.StatusCode != 307 || !strings.Contains(err.Error(), "redirects") {
+		t.Fatalf("err = %v", err)
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 1)
+	wantCount(t, "token requests at the redirect target", &other.tokenReqs, 0)
+}
+
+// Cancelling a request while others wait for the same token does not fail
+// the waiters.
+func TestLeaderCancelDoesNotFailWaiters(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var calls int
+	var mu sync.Mutex
+	src := &reuseSource{now: time.Now, next: sourceFunc(func(ctx context.Context) (*grant, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			close(started)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-release:
+			}
+		}
+		return &grant{Token: &oauth2.Token{AccessToken: fmt.Sprint("t", n)}, issued: time.Now()}, nil
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() { _, err := src.fetch(ctx); leaderErr <- err }()
+	<-started
+	waiter := make(chan *grant, 1)
+	go func() { g, _ := src.fetch(context.Background()); waiter <- g }()
+	time.Sleep(10 * time.Millisecond) // let the waiter queue behind the leader
+	cancel()
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("leader: %v", err)
+	}
+	if g := <-waiter; g == nil || g.AccessToken != "t2" {
+		t.Errorf("waiter got %v, want t2", g)
+	}
+	close(release)
+}
+
+type sourceFunc func(ctx context.Context) (*grant, error)
+
+func (f sourceFunc) fetch(ctx context.Context) (*grant, error) { return f(ctx) }
+func (sourceFunc) invalidate(string)                           {}
+
+func writeFile(t *testing.T, name, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(name, mode); err != nil {
+		t.Fatal(err)
+	}
+}
