@@ -27,7 +27,7 @@ type Preset struct {
 	APIHosts []string
 	// PublicHosts serve the provider's public APIs, which need no auth.
 	PublicHosts []string
-	// APIKeyHosts, when set, limits the API key method to these hosts;
+	// APIKeyHosts, when set, are the APIHosts that take the API key; the
 	// other APIHosts use client credentials.
 	APIKeyHosts []string
 	// DefaultAPIURL is the STAC API used when no URL is given.

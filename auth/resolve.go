@@ -314,7 +314,9 @@ func (l *lookup) chooseMethod(r *Resolved, p Preset) error {
 	if u, err := url.Parse(r.APIURL); err == nil {
 		host = u.Hostname()
 	}
-	apiKeyApplies := len(p.APIKeyHosts) == 0 || host == "" || hostIn(host, p.APIKeyHosts)
+	// Planet's key is for api.planet.com; its Sentinel Hub hosts take the
+	// M2M client. Any other host (a test server) was chosen by the user.
+	apiKeyApplies := len(p.APIKeyHosts) == 0 || host == "" || hostIn(host, p.APIKeyHosts) || !hostIn(host, p.APIHosts)
 	explicitClient := s.ClientID != "" || s.ClientSecret != "" || s.ClientSecretFile != "" || s.CredentialsFile != ""
 
 	switch {

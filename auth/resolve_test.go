@@ -1,0 +1,434 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Resolve picks the preset by name, else from the API URL's host, else
+// from the credentials present, and the method from what is configured.
+func TestResolvePicksProviderAndMethod(t *testing.T) {
+	edsEnv := map[string]string{"EDS_CLIENT_ID": "eds-id", "EDS_SECRET": "eds-secret"}
+	shEnv := map[string]string{"SH_CLIENT_ID": "sh-id", "SH_CLIENT_SECRET": "sh-secret"}
+	merge := func(ms ...map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, m := range ms {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		apiURL   string
+		s        Settings
+		env      map[string]string
+		files    map[string]string // in Dir
+		provider string
+		method   string
+		wantURL  string // resolved API URL
+		tokenURL string
+		sources  []string // "what=from" that must be present
+		wantErr  string
+	}{
+		{name: "public API, nothing configured", apiURL: "https://earth-search.aws.element84.com/v1",
+			provider: "generic", method: MethodNone, wantURL: "https://earth-search.aws.element84.com/v1"},
+		{name: "public CDSE STAC", apiURL: "https://stac.dataspace.copernicus.eu/v1/",
+			provider: "cdse", method: MethodNone},
+		{name: "public CDSE STAC ignores SH env", apiURL: "https://stac.dataspace.copernicus.eu/v1/", env: shEnv,
+			provider: "cdse", method: MethodNone},
+		{name: "EarthDaily by host", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
+			provider: "earthdaily", method: MethodClientCredentials, tokenURL: "https://auth.earthdaily.com/oauth2/token",
+			sources: []string{"client id=env EDS_CLIENT_ID", "client secret=env EDS_SECRET", "token URL=preset earthdaily"}},
+		{name: "EarthDaily by env when no URL", env: edsEnv,
+			provider: "earthdaily", method: MethodClientCredentials, wantURL: "https://api.earthdaily.com/platform/v1/stac",
+			sources: []string{"provider=credentials present (env EDS_CLIENT_ID)"}},
+		{name: "EarthDaily from EDS.env", files: map[string]string{"EDS.env": "EDS_CLIENT_ID=file-id\nEDS_SECRET=file-secret\nEDS_AUTH_URL=https://auth.example.com/token\nEDS_API_URL=https://api.example.com\n"},
+			provider: "earthdaily", method: MethodClientCredentials, wantURL: "https://api.example.com/platform/v1/stac",
+			tokenURL: "https://auth.example.com/token",
+			sources:  []string{"client id=file EDS.env (EDS_CLIENT_ID)", "client secret=file EDS.env (EDS_SECRET)", "token URL=file EDS.env (EDS_AUTH_URL)"}},
+		{name: "EarthDaily env beats .env", env: edsEnv, files: map[string]string{".env": "EDS_CLIENT_ID=file-id\nEDS_SECRET=file-secret\n"},
+			provider: "earthdaily", method: MethodClientCredentials,
+			sources: []string{"client id=env EDS_CLIENT_ID"}},
+		{name: "EarthDaily without credentials", apiURL: "https://api.earthdaily.com/platform/v1/stac",
+			wantErr: "earthdaily: no credentials found; provide a client id and secret in EDS_CLIENT_ID and EDS_SECRET"},
+		{name: "EarthDaily creds are not sent to an unknown host", apiURL: "https://stac.example.org/v1", env: edsEnv,
+			provider: "generic", method: MethodNone},
+		{name: "Sentinel Hub by host", apiURL: "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/", env: shEnv,
+			provider: "sentinelhub", method: MethodClientCredentials, tokenURL: sentinelHubTokenURL},
+		{name: "CDSE catalog by host, generic env", apiURL: "https://sh.dataspace.copernicus.eu/api/v1/catalog/1.0.0/",
+			env:      map[string]string{"STACQ_CLIENT_ID": "sh-cdse", "STACQ_CLIENT_SECRET": "x-secret"},
+			provider: "cdse", method: MethodClientCredentials, tokenURL: "https://sh.dataspace.copernicus.eu/oauth/token",
+			sources: []string{"client id=env STACQ_CLIENT_ID"}},
+		{name: "Planet API key", apiURL: "https://api.planet.com/data/v1", env: map[string]string{"PL_API_KEY": "PLAK123"},
+			provider: "planet", method: MethodAPIKey, sources: []string{"API key=env PL_API_KEY"}},
+		{name: "Planet forced, Sentinel Hub host uses the M2M client", apiURL: "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/",
+			s: Settings{Provider: "planet"}, env: merge(shEnv, map[string]string{"PL_API_KEY": "PLAK123"}),
+			provider: "planet", method: MethodClientCredentials, tokenURL: sentinelHubTokenURL},
+		{name: "Planet by key when no URL", env: map[string]string{"PL_API_KEY": "PLAK123"},
+			provider: "planet", method: MethodAPIKey},
+		{name: "hydrosat by host with creds.json", apiURL: "https://fusion-stac.hydrosat.com/", files: map[string]string{"creds.json": `{"client_id":"h-id","client_secret":"h-secret"}`},
+			provider: "hydrosat", method: MethodClientCredentials, tokenURL: "https://auth.hydrosat.com/oauth2/token",
+			sources: []string{"client id=file creds.json", "auth style=preset hydrosat"}},
+		{name: "hydrosat via STACQ_CREDENTIALS_FILE", apiURL: "https://fusion-stac.hydrosat.com/", files: map[string]string{"elsewhere.json": `{"client_id":"h-id","client_secret":"h-secret"}`},
+			env:      map[string]string{"STACQ_CREDENTIALS_FILE": "elsewhere.json"},
+			provider: "hydrosat", method: MethodClientCredentials,
+			sources: []string{"client id=file elsewhere.json (env STACQ_CREDENTIALS_FILE)"}},
+		{name: "static token flag beats provider creds", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
+			s: Settings{Token: "abc.def"}, provider: "earthdaily", method: MethodToken, sources: []string{"bearer token=flag"}},
+		{name: "STACQ_TOKEN for an unknown host", apiURL: "https://stac.example.org/v1", env: map[string]string{"STACQ_TOKEN": "tok"},
+			provider: "generic", method: MethodToken},
+		{name: "provider creds beat STACQ_TOKEN", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: merge(edsEnv, map[string]string{"STACQ_TOKEN": "tok"}),
+			provider: "earthdaily", method: MethodClientCredentials},
+		{name: "generic client credentials", apiURL: "https://stac.example.org/v1",
+			env:      map[string]string{"STACQ_CLIENT_ID": "g-id", "STACQ_CLIENT_SECRET": "g-secret", "STACQ_TOKEN_URL": "https://idp.example.org/token", "STACQ_SCOPES": "read:stac, write"},
+			provider: "generic", method: MethodClientCredentials, tokenURL: "https://idp.example.org/token",
+			sources: []string{"token URL=env STACQ_TOKEN_URL", "scopes=env STACQ_SCOPES", "auth style=preset generic"}},
+		{name: "generic without token URL", apiURL: "https://stac.example.org/v1",
+			env:     map[string]string{"STACQ_CLIENT_ID": "g-id", "STACQ_CLIENT_SECRET": "g-secret"},
+			wantErr: "generic: no token URL"},
+		{name: "generic client id without secret", apiURL: "https://stac.example.org/v1",
+			s: Settings{ClientID: "g-id", TokenURL: "https://idp.example.org/token"}, wantErr: "generic: no client secret"},
+		{name: "TokenURL setting overrides a preset's", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
+			s: Settings{TokenURL: "http://127.0.0.1:9999/oauth2/token"}, provider: "earthdaily", method: MethodClientCredentials,
+			tokenURL: "http://127.0.0.1:9999/oauth2/token", sources: []string{"token URL=setting"}},
+		{name: "secret file", apiURL: "https://stac.example.org/v1", files: map[string]string{"secret.txt": "s3cret\n"},
+			s: Settings{ClientID: "id", ClientSecretFile: "secret.txt", TokenURL: "https://idp.example.org/token"},
+			provider: "generic", method: MethodClientCredentials, sources: []string{"client secret=file secret.txt", "client id=flag"}},
+		{name: "forced none", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv, s: Settings{Provider: "none"},
+			provider: "none", method: MethodNone},
+		{name: "provider from STACQ_PROVIDER", apiURL: "http://127.0.0.1:8080/stac", env: merge(edsEnv, map[string]string{"STACQ_PROVIDER": "earthdaily"}),
+			provider: "earthdaily", method: MethodClientCredentials, sources: []string{"provider=env STACQ_PROVIDER"}},
+		{name: "unknown provider", s: Settings{Provider: "acme"}, wantErr: `unknown provider "acme" (from setting); known: earthdaily, hydrosat, cdse, sentinelhub, planet, generic, none`},
+		{name: "bad auth style", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv, s: Settings{AuthStyle: "digest"},
+			wantErr: `auth style "digest" (from setting): want basic, body or auto`},
+		{name: "bad API key style", env: map[string]string{"PL_API_KEY": "k"}, s: Settings{APIKeyStyle: "query"},
+			wantErr: `API key style "query"`},
+		{name: "insecure token URL", apiURL: "https://stac.example.org/v1",
+			s: Settings{ClientID: "id", ClientSecret: "sec", TokenURL: "http://idp.example.org/token"}, wantErr: "refusing to send a client secret over plain http"},
+		{name: "EDS_API_URL host claims a local server", apiURL: "http://127.0.0.1:7777/platform/v1/stac",
+			env:      merge(edsEnv, map[string]string{"EDS_API_URL": "http://127.0.0.1:7777"}),
+			provider: "earthdaily", method: MethodClientCredentials,
+			sources: []string{"provider=API URL host (EDS_API_URL)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range tt.files {
+				writeFile(t, filepath.Join(dir, name), content, 0o600)
+			}
+			s := tt.s
+			s.Getenv = mapEnv(tt.env)
+			s.Dir = dir
+			s.CacheDir = t.TempDir()
+			r, err := Resolve(tt.apiURL, s)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Provider != tt.provider || r.Method != tt.method {
+				t.Errorf("provider %s method %s, want %s %s", r.Provider, r.Method, tt.provider, tt.method)
+			}
+			if tt.wantURL != "" && r.APIURL != tt.wantURL {
+				t.Errorf("APIURL %q, want %q", r.APIURL, tt.wantURL)
+			}
+			if tt.tokenURL != "" && r.TokenURL != tt.tokenURL {
+				t.Errorf("TokenURL %q, want %q", r.TokenURL, tt.tokenURL)
+			}
+			var got []string
+			for _, src := range r.Sources {
+				got = append(got, src.What+"="+src.From)
+				if strings.Contains(src.What, "secret") || strings.Contains(src.What, "token") && src.What != "token URL" && src.What != "token cache" || src.What == "API key" {
+					if src.Value != "" {
+						t.Errorf("source %+v shows a secret value", src)
+					}
+				}
+			}
+			for _, want := range tt.sources {
+				if !slices.Contains(got, want) {
+					t.Errorf("sources %q lack %q", got, want)
+				}
+			}
+			if len(r.Warnings) != 0 {
+				t.Errorf("warnings: %q", r.Warnings)
+			}
+		})
+	}
+}
+
+// Warnings: a secret from a flag, files readable by others, a plain http
+// API, an expired static token.
+func TestResolveWarnings(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "creds.json"), `{"client_id":"h","client_secret":"hsecret"}`, 0o644)
+	writeFile(t, filepath.Join(dir, "EDS.env"), "EDS_CLIENT_ID=a\nEDS_SECRET=b\n", 0o640)
+	expired := makeJWT(map[string]any{"exp": 1000})
+	tests := []struct {
+		name, apiURL string
+		s            Settings
+		want         string
+	}{
+		{"secret flag", "https://stac.example.org/v1", Settings{ClientID: "id", ClientSecret: "sec", SecretFromFlag: true, TokenURL: "https://idp.example.org/t"},
+			"the client secret was given on the command line"},
+		{"token flag", "https://stac.example.org/v1", Settings{Token: "tok", SecretFromFlag: true}, "the token was given on the command line"},
+		{"API key flag", "https://api.planet.com/data/v1", Settings{APIKey: "k", SecretFromFlag: true}, "the API key was given on the command line"},
+		{"creds.json 0644", "https://x.hydrosat.com/", Settings{}, "creds.json is readable by group or others (mode 0644); run: chmod 600 creds.json"},
+		{"EDS.env 0640", "https://api.earthdaily.com/platform/v1/stac", Settings{}, "EDS.env is readable by group or others (mode 0640)"},
+		{"plain http API", "http://stac.example.org/v1", Settings{Token: "tok"}, "is plain http: the bearer token travels unencrypted"},
+		{"expired token", "https://stac.example.org/v1", Settings{Token: expired}, "expired at 1970-01-01T00:16:40Z"},
+		{"no API URL", "", Settings{Provider: "generic", Token: "tok"}, "no API URL: the credentials will not be sent to any API"},
+		{"bad creds file", "https://stac.example.org/v1", Settings{CredentialsFile: "EDS.env", TokenURL: "https://idp.example.org/t"}, "credentials file EDS.env: not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.s
+			s.Dir, s.Getenv, s.CacheDir = dir, mapEnv(nil), t.TempDir()
+			r, err := Resolve(tt.apiURL, s)
+			var text string
+			if err != nil {
+				text = err.Error()
+			} else {
+				text = strings.Join(r.Warnings, "\n")
+			}
+			if !strings.Contains(text, tt.want) {
+				t.Errorf("warnings/error %q lack %q", text, tt.want)
+			}
+			for _, sec := range []string{"hsecret", "sec\"", "tok\""} {
+				if strings.Contains(text, sec) {
+					t.Errorf("leaks a secret: %s", text)
+				}
+			}
+		})
+	}
+}
+
+// The client secret goes over plain http only to loopback addresses.
+func TestInsecureTokenURL(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"http://127.0.0.1:8080/token":   true,
+		"http://127.1.2.3/token":        true,
+		"http://localhost:9000/token":   true,
+		"http://[::1]:9000/token":       true,
+		"https://idp.example.org/token": true,
+		"http://idp.example.org/token":  false,
+		"http://10.0.0.1/token":         false,
+		"http://127.0.0.1.nip.io/token": false,
+		"ftp://idp.example.org/token":   false,
+		"/relative/token":               false,
+	} {
+		_, err := Resolve("https://stac.example.org/v1", Settings{
+			TokenURL: u, ClientID: "id", ClientSecret: "secret", Getenv: mapEnv(nil), NoTokenCache: true})
+		if ok != (err == nil) {
+			t.Errorf("%s: err = %v", u, err)
+		}
+		if !ok && strings.HasPrefix(u, "http://") && !errors.Is(err, ErrInsecureTokenURL) {
+			t.Errorf("%s: err %v is not ErrInsecureTokenURL", u, err)
+		}
+	}
+	// The source checks again, should it ever be built around Resolve.
+	cc := &clientCredentialsSource{provider: "p", redactedURL: "http://x", requireSecure: true}
+	if _, err := cc.fetch(t.Context()); !errors.Is(err, ErrInsecureTokenURL) {
+		t.Errorf("fetch: %v", err)
+	}
+}
+
+// Credentials go to the API's own origin and the preset's https API hosts
+// only: not to asset hosts, not to another port, not across a redirect.
+func TestCredentialsOnlyToAPIHost(t *testing.T) {
+	var assetAuth atomic.Value
+	asset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assetAuth.Store(r.Header.Get("Authorization"))
+		fmt.Fprint(w, "asset")
+	}))
+	defer asset.Close()
+	var apiAuth atomic.Value
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiAuth.Store(r.Header.Get("Authorization"))
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, asset.URL+"/cog.tif", http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "api")
+	}))
+	defer api.Close()
+
+	r := resolve(t, api.URL+"/v1", Settings{Token: "T0KEN", Getenv: mapEnv(nil)})
+	c := r.Client(nil)
+	get(t, c, api.URL+"/v1/search")
+	if got := apiAuth.Load(); got != "Bearer T0KEN" {
+		t.Errorf("API got Authorization %q", got)
+	}
+	get(t, c, asset.URL+"/cog.tif")
+	if got := assetAuth.Load(); got != "" {
+		t.Errorf("asset host got Authorization %q", got)
+	}
+	assetAuth.Store("unset")
+	get(t, c, api.URL+"/redirect")
+	if got := assetAuth.Load(); got != "" {
+		t.Errorf("redirect target got Authorization %q", got)
+	}
+
+	for u, want := range map[string]bool{
+		"https://api.earthdaily.com/platform/v1/stac/search": true,
+		"https://API.EarthDaily.com:443/x":                   true,
+		"http://api.earthdaily.com/x":                        false, // preset hosts are https only
+		"https://api.earthdaily.com:8443/x":                  false,
+		"https://api.earthdaily.com.evil.example/x":          false,
+		"https://earthdaily-assets.s3.amazonaws.com/x.tif":   false,
+		"http://127.0.0.1:7777/platform/v1/stac/search":      true, // the API URL's own origin
+		"http://127.0.0.1:7778/platform/v1/stac/search":      false,
+		"https://127.0.0.1:7777/x":                           false,
+	} {
+		r := resolve(t, "http://127.0.0.1:7777/platform/v1/stac", Settings{Provider: "earthdaily", Token: "t", Getenv: mapEnv(nil)})
+		req, _ := http.NewRequest("GET", u, nil)
+		if got := r.sendsTo(req.URL); got != want {
+			t.Errorf("sendsTo(%s) = %v, want %v", u, got, want)
+		}
+	}
+	hr := resolve(t, "https://fusion.hydrosat.com/", Settings{Provider: "hydrosat", Token: "t", Getenv: mapEnv(nil)})
+	for u, want := range map[string]bool{"https://other.hydrosat.com/x": true, "https://hydrosat.com/x": true, "https://nothydrosat.com/x": false} {
+		req, _ := http.NewRequest("GET", u, nil)
+		if got := hr.sendsTo(req.URL); got != want {
+			t.Errorf("hydrosat sendsTo(%s) = %v, want %v", u, got, want)
+		}
+	}
+}
+
+// A request that already carries Authorization is passed through as is.
+func TestExistingAuthorizationKept(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	c := resolve(t, p.apiURL(), p.settings(nil)).Client(nil)
+	req, _ := http.NewRequest("GET", p.apiURL()+"/search", nil)
+	req.Header.Set("Authorization", "Bearer caller-set")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	wantCount(t, "token requests", &p.tokenReqs, 0)
+	wantCount(t, "API requests", &p.apiReqs, 1)
+}
+
+// Planet's API key: HTTP Basic with the key as user name and an empty
+// password by default, or "Authorization: api-key KEY".
+func TestPlanetAPIKey(t *testing.T) {
+	for _, style := range []string{"", "basic", "header"} {
+		t.Run(style, func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth/token")
+			p.apiKey = "PLAK0123456789abcdef"
+			r := resolve(t, p.apiURL(), Settings{Provider: "planet", APIKeyStyle: style, Getenv: mapEnv(map[string]string{"PL_API_KEY": p.apiKey})})
+			if r.Method != MethodAPIKey {
+				t.Fatalf("method %s", r.Method)
+			}
+			get(t, r.Client(nil), p.apiURL()+"/search")
+			wantCount(t, "token requests", &p.tokenReqs, 0)
+			wantCount(t, "API requests", &p.apiReqs, 1)
+			if _, err := r.Token(t.Context()); err == nil {
+				t.Error("Token() for an API key: no error")
+			}
+		})
+	}
+	t.Run("wrong key", func(t *testing.T) {
+		p := newProvider(t, "both", "/oauth/token")
+		p.apiKey = "PLAK0123456789abcdef"
+		r := resolve(t, p.apiURL(), Settings{Provider: "planet", Getenv: mapEnv(map[string]string{"PL_API_KEY": "PLAKwrongwrongwrong"})})
+		_, err := r.Client(nil).Get(p.apiURL() + "/search")
+		var ae *AuthError
+		if !errors.As(err, &ae) || ae.Method != MethodAPIKey || !strings.Contains(err.Error(), "check the API key (from env PL_API_KEY)") {
+			t.Fatalf("err = %v", err)
+		}
+		if strings.Contains(err.Error(), "PLAKwrong") {
+			t.Errorf("leaks the key: %v", err)
+		}
+		wantCount(t, "token requests", &p.tokenReqs, 0)
+		wantCount(t, "API requests", &p.apiReqs, 1)
+	})
+}
+
+// EarthDaily end to end from an EDS.env file as the account page hands it
+// out, pointed at a local Cognito-like server (Basic only) through
+// EDS_AUTH_URL and EDS_API_URL: no API URL given, the default is used.
+func TestEarthDailyFromEDSEnv(t *testing.T) {
+	p := newProvider(t, "basic", "/oauth2/token")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "EDS.env"), fmt.Sprintf(
+		"# EarthDaily credentials\nEDS_AUTH_URL=%s\nEDS_CLIENT_ID=%s\nEDS_SECRET=\"%s\"\nEDS_API_URL=%s/api/\n",
+		p.tokenURL(), testClientID, testSecret, p.srv.URL), 0o600)
+	s := Settings{Dir: dir, CacheDir: t.TempDir(), Getenv: mapEnv(nil), now: p.clock.Now}
+	r := resolve(t, "", s)
+	if r.Provider != "earthdaily" || r.APIURL != p.srv.URL+"/api/platform/v1/stac" {
+		t.Fatalf("provider %s API URL %s", r.Provider, r.APIURL)
+	}
+	c := r.Client(nil)
+	for range 3 {
+		get(t, c, r.APIURL+"/search")
+	}
+	// An hour later the search goes on with a renewed token.
+	p.clock.Advance(time.Hour)
+	get(t, c, r.APIURL+"/search")
+	wantCount(t, "token requests", &p.tokenReqs, 2)
+	wantCount(t, "API requests", &p.apiReqs, 4)
+	if fmt.Sprint(p.styles) != "[basic basic]" {
+		t.Errorf("styles %v", p.styles)
+	}
+}
+
+// Every preset is complete and uses https.
+func TestPresets(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range Presets() {
+		if p.Name == "" || p.Description == "" || seen[p.Name] {
+			t.Errorf("preset %+v: missing or duplicate name/description", p)
+		}
+		seen[p.Name] = true
+		for _, u := range []string{p.TokenURL, p.DefaultAPIURL} {
+			if u != "" && !strings.HasPrefix(u, "https://") {
+				t.Errorf("%s: %s is not https", p.Name, u)
+			}
+		}
+		if len(p.APIHosts) == 0 {
+			t.Errorf("%s: no API hosts", p.Name)
+		}
+		if p.DefaultAPIURL != "" {
+			if got, ok := PresetForURL(p.DefaultAPIURL); !ok || got.Name != p.Name {
+				t.Errorf("%s: its default API URL picks %q", p.Name, got.Name)
+			}
+		}
+		if got, ok := LookupPreset(strings.ToUpper(p.Name)); !ok || got.Name != p.Name {
+			t.Errorf("LookupPreset(%s) = %q", p.Name, got.Name)
+		}
+	}
+	ps := Presets()
+	ps[0].APIHosts[0] = "changed"
+	if Presets()[0].APIHosts[0] == "changed" {
+		t.Error("Presets returns shared state")
+	}
+	if _, ok := PresetForURL("https://example.com"); ok {
+		t.Error("example.com picks a preset")
+	}
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
