@@ -103,7 +103,7 @@ func TestResolvePicksProviderAndMethod(t *testing.T) {
 			s: Settings{TokenURL: "http://127.0.0.1:9999/oauth2/token"}, provider: "earthdaily", method: MethodClientCredentials,
 			tokenURL: "http://127.0.0.1:9999/oauth2/token", sources: []string{"token URL=setting"}},
 		{name: "secret file", apiURL: "https://stac.example.org/v1", files: map[string]string{"secret.txt": "s3cret\n"},
-			s: Settings{ClientID: "id", ClientSecretFile: "secret.txt", TokenURL: "https://idp.example.org/token"},
+			s:        Settings{ClientID: "id", ClientSecretFile: "secret.txt", TokenURL: "https://idp.example.org/token"},
 			provider: "generic", method: MethodClientCredentials, sources: []string{"client secret=file secret.txt", "client id=flag"}},
 		{name: "forced none", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv, s: Settings{Provider: "none"},
 			provider: "none", method: MethodNone},
