@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,14 +27,15 @@ const cacheVersion = 1
 const maxCacheFile = 64 << 10
 
 // cacheFile is the on-disk form of a cached token. It never holds the
-// client secret. TokenURL, ClientID and Scope identify whose token it is,
-// so a file that does not match (a hash collision, a copied file, other
-// scopes) is treated as foreign.
+// client secret. TokenURL, ClientID, Scope and Params identify whose token
+// it is, so a file that does not match (a hash collision, a copied file,
+// other scopes or audience) is treated as foreign.
 type cacheFile struct {
 	Version     int       `json:"version"`
 	TokenURL    string    `json:"token_url"`
 	ClientID    string    `json:"client_id"`
 	Scope       string    `json:"scope,omitempty"`
+	Params      string    `json:"params,omitempty"` // hash of the extra token request parameters
 	AccessToken string    `json:"access_token"`
 	TokenType   string    `json:"token_type,omitempty"`
 	Expiry      time.Time `json:"expiry,omitzero"`
@@ -43,7 +45,17 @@ type cacheFile struct {
 
 // cacheKey identifies a client at a token endpoint.
 type cacheKey struct {
-	TokenURL, ClientID, Scope string
+	TokenURL, ClientID, Scope, Params string
+}
+
+// paramsHash identifies extra token request parameters without storing
+// them, in case one is sensitive.
+func paramsHash(v url.Values) string {
+	if len(v) == 0 {
+		return ""
+	}
+	h := sha256.Sum256([]byte(v.Encode()))
+	return hex.EncodeToString(h[:8])
 }
 
 // cachePath is the token file of key in dir: a hash of the token URL and
@@ -65,8 +77,8 @@ func decodeCacheFile(data []byte, key cacheKey) (*cacheFile, error) {
 		return nil, fmt.Errorf("token cache file has version %d, want %d", f.Version, cacheVersion)
 	case f.TokenURL != key.TokenURL || f.ClientID != key.ClientID:
 		return nil, errors.New("token cache file belongs to another client")
-	case f.Scope != key.Scope:
-		return nil, errors.New("token cache file holds a token for other scopes")
+	case f.Scope != key.Scope || f.Params != key.Params:
+		return nil, errors.New("token cache file holds a token for other scopes or parameters")
 	case f.AccessToken == "":
 		return nil, errors.New("token cache file has no access token")
 	}
@@ -163,7 +175,7 @@ func (d *diskCache) store(g *grant) error {
 	}
 	_ = os.Chmod(dir, 0o700) // tighten a directory made earlier by hand; best effort
 	f := cacheFile{
-		Version: cacheVersion, TokenURL: d.key.TokenURL, ClientID: d.key.ClientID, Scope: d.key.Scope,
+		Version: cacheVersion, TokenURL: d.key.TokenURL, ClientID: d.key.ClientID, Scope: d.key.Scope, Params: d.key.Params,
 		AccessToken: g.AccessToken, TokenType: g.TokenType, Expiry: g.Expiry, Issued: g.issued,
 	}
 	if sm, ok := d.next.(styleMemory); ok {

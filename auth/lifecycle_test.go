@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -705,5 +706,28 @@ func writeFile(t *testing.T, name, content string, mode os.FileMode) {
 	}
 	if err := os.Chmod(name, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Scopes and extra parameters (audience) go to the token endpoint, and a
+// cached token is only reused for the same ones.
+func TestScopesAndParams(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	s := p.settings(nil)
+	s.Scopes = []string{"stac:read", "stac:search"}
+	s.Params = url.Values{"audience": {"https://api.example.com"}}
+	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests", &p.tokenReqs, 1)
+	if got := p.forms[0].Encode(); got != "audience=https%3A%2F%2Fapi.example.com&grant_type=client_credentials&scope=stac%3Aread+stac%3Asearch" {
+		t.Errorf("token request form %s", got)
+	}
+	s.Params = url.Values{"audience": {"https://other.example.com"}}
+	r := resolve(t, p.apiURL(), s)
+	get(t, r.Client(nil), p.apiURL()+"/search")
+	wantCount(t, "token requests for another audience", &p.tokenReqs, 2)
+	data, _ := os.ReadFile(r.CacheFile)
+	if strings.Contains(string(data), "other.example.com") {
+		t.Errorf("cache file stores the parameters: %s", data)
 	}
 }

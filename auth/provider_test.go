@@ -75,6 +75,7 @@ type provider struct {
 	seq    int
 	bodies []string // POST bodies the API received
 	styles []string // how each token request authenticated
+	forms  []url.Values
 }
 
 func newProvider(t *testing.T, style, tokenPath string) *provider {
@@ -147,6 +148,13 @@ func (p *provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	p.styles = append(p.styles, used)
+	form := url.Values{}
+	for k, v := range r.PostForm {
+		if k != "client_secret" && k != "client_id" {
+			form[k] = v
+		}
+	}
+	p.forms = append(p.forms, form)
 	p.mu.Unlock()
 	switch {
 	case used == "":

@@ -604,7 +604,7 @@ func (l *lookup) useClientCredentials(r *Resolved, p Preset) error {
 		if err != nil {
 			l.warn("no token cache: %v", err)
 		} else {
-			key := cacheKey{TokenURL: tokenURL, ClientID: id, Scope: strings.Join(scopes, " ")}
+			key := cacheKey{TokenURL: tokenURL, ClientID: id, Scope: strings.Join(scopes, " "), Params: paramsHash(s.Params)}
 			r.disk = &diskCache{next: cc, path: cachePath(dir, key), key: key, now: l.now, logf: l.logf}
 			r.CacheFile = r.disk.path
 			r.Sources = append(r.Sources, src)

@@ -89,12 +89,21 @@ func (ts *TokenSource) usable(s *Session) bool {
 // refresh runs the refresh token grant through x/oauth2 and saves the
 // renewed session. Called with mu held.
 func (ts *TokenSource) refresh() (*oauth2.Token, error) {
-	oc := &oauth2.Config{
-		ClientID: ts.sess.ClientID,
-		Endpoint: oauth2.Endpoint{TokenURL: ts.sess.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams},
+	tok, err := ts.grant(ts.sess.RefreshToken)
+	if isInvalidGrant(err) {
+		// Another process may have renewed at the same moment and, with
+		// rotation, spent the refresh token we both read. Its result is on
+		// disk: use it rather than sending the user to log in again.
+		disk, lerr := ts.store.Load(ts.name)
+		if lerr == nil && disk.Issuer == ts.sess.Issuer && disk.RefreshToken != "" && disk.RefreshToken != ts.sess.RefreshToken {
+			ts.sess.RefreshToken = disk.RefreshToken
+			if ts.usable(disk) {
+				ts.sess = disk
+				return disk.Token(), nil
+			}
+			tok, err = ts.grant(disk.RefreshToken)
+		}
 	}
-	// An empty access token makes the oauth2 source refresh at once.
-	tok, err := oc.TokenSource(withClient(ts.ctx, ts.hc), &oauth2.Token{RefreshToken: ts.sess.RefreshToken}).Token()
 	if err != nil {
 		if isInvalidGrant(err) {
 			return nil, &SessionExpiredError{Name: ts.name, Err: err}
@@ -112,6 +121,16 @@ func (ts *TokenSource) refresh() (*oauth2.Token, error) {
 		return nil, fmt.Errorf("login: renewed the access token but could not save it: %w", err)
 	}
 	return next.Token(), nil
+}
+
+// grant makes one refresh token request.
+func (ts *TokenSource) grant(refreshToken string) (*oauth2.Token, error) {
+	oc := &oauth2.Config{
+		ClientID: ts.sess.ClientID,
+		Endpoint: oauth2.Endpoint{TokenURL: ts.sess.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams},
+	}
+	// An empty access token makes the oauth2 source refresh at once.
+	return oc.TokenSource(withClient(ts.ctx, ts.hc), &oauth2.Token{RefreshToken: refreshToken}).Token()
 }
 
 // Invalidate drops the current access token: the next Token call renews

@@ -172,6 +172,18 @@ func TestTokenSourceInvalidateTokenCoalesces(t *testing.T) {
 	if c := tp.st.refreshCount(); c != 1 {
 		t.Errorf("%d refreshes for %d rejected requests, want 1", c, n)
 	}
+	// The same, with the late 401s arriving after the renewal.
+	old, _ := ts.Token()
+	ts.InvalidateToken(old.AccessToken)
+	for range 3 {
+		if _, err := ts.Token(); err != nil {
+			t.Fatal(err)
+		}
+		ts.InvalidateToken(old.AccessToken)
+	}
+	if c := tp.st.refreshCount(); c != 2 {
+		t.Errorf("%d refreshes after late 401s on a replaced token, want 2", c)
+	}
 }
 
 func TestTokenSourceRevoked(t *testing.T) {
@@ -316,5 +328,47 @@ func TestNewTokenSourceNotLoggedIn(t *testing.T) {
 	_, err := NewTokenSource(t.Context(), Store{Dir: t.TempDir()}, "nobody", nil)
 	if !errors.Is(err, ErrNotLoggedIn) || !strings.Contains(err.Error(), "stacq auth login") {
 		t.Errorf("err = %v, want ErrNotLoggedIn telling to log in", err)
+	}
+}
+
+// hookTransport runs before once, before the first request it forwards.
+type hookTransport struct {
+	once   sync.Once
+	before func()
+}
+
+func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.once.Do(h.before)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestTokenSourceRenewalRace: two processes renew at the same moment with
+// the same refresh token; the provider rotates, so the slower one gets
+// invalid_grant. It must pick up the winner's session from disk instead
+// of telling the user to log in again.
+func TestTokenSourceRenewalRace(t *testing.T) {
+	tp := startOP(t, opOptions{})
+	store, _ := loggedIn(t, tp, expiresSoon)
+	winner := newTS(t, store)
+	loser, err := NewTokenSource(t.Context(), store, "test", &http.Client{Transport: &hookTransport{before: func() {
+		// The loser has read the disk and is about to send its refresh
+		// request: the winner renews and saves first.
+		if _, err := winner.Token(); err != nil {
+			t.Error(err)
+		}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := loser.Token()
+	if err != nil {
+		t.Fatalf("loser of the renewal race: %v", err)
+	}
+	wtok, _ := winner.Token()
+	if tok.AccessToken != wtok.AccessToken {
+		t.Error("loser did not adopt the winner's token")
+	}
+	if c := tp.st.refreshCount(); c != 1 {
+		t.Errorf("%d successful refreshes, want 1 (the winner's)", c)
 	}
 }
