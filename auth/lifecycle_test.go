@@ -731,3 +731,77 @@ func TestScopesAndParams(t *testing.T) {
 		t.Errorf("cache file stores the parameters: %s", data)
 	}
 }
+
+// Run-time notes go to Logf and never show the secret or a token; an
+// unusable cache dir costs only the caching.
+func TestLogfAndUnwritableCache(t *testing.T) {
+	p := newProvider(t, "body", "/oauth2/token")
+	p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+		if n != 1 {
+			return false
+		}
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	}
+	var mu sync.Mutex
+	var logs []string
+	s := p.settings(nil)
+	s.CacheDir = filepath.Join(t.TempDir(), "file")
+	writeFile(t, s.CacheDir, "not a directory", 0o600)
+	s.Logf = func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, fmt.Sprintf(format, args...))
+	}
+	r := resolve(t, p.apiURL(), s)
+	c := r.Client(nil)
+	get(t, c, p.apiURL()+"/search")
+	p.rotate()
+	get(t, c, p.apiURL()+"/search")
+	tok, err := r.TokenSource().Token()
+	if err != nil || tok.AccessToken != "tok-2" {
+		t.Errorf("TokenSource().Token() = %v, %v", tok, err)
+	}
+	all := strings.Join(logs, "\n")
+	for _, want := range []string{"rate-limiting", "refused basic client authentication; trying body", "answered 401; renewing", "cannot cache the token", "new token from"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("logs lack %q:\n%s", want, all)
+		}
+	}
+	for _, secret := range []string{testSecret, "tok-1", "tok-2"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("logs show %q:\n%s", secret, all)
+		}
+	}
+	// 429, Basic refused, body: token 1; renewal: token 2.
+	wantCount(t, "token requests", &p.tokenReqs, 4)
+	wantCount(t, "API requests", &p.apiReqs, 3)
+}
+
+// expires_in as a number or a string (some servers quote it), or a
+// form-encoded answer, all date the expiry from our clock.
+func TestExpiresInForms(t *testing.T) {
+	for name, answer := range map[string]struct{ ctype, body string }{
+		"number": {"application/json", `{"access_token":"a","token_type":"Bearer","expires_in":600}`},
+		"string": {"application/json", `{"access_token":"a","token_type":"Bearer","expires_in":"600"}`},
+		"form":   {"application/x-www-form-urlencoded", `access_token=a&token_type=bearer&expires_in=600`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth/token")
+			p.tokenFault = func(w http.ResponseWriter, n int64) bool {
+				w.Header().Set("Content-Type", answer.ctype)
+				fmt.Fprint(w, answer.body)
+				return true
+			}
+			tok, err := resolve(t, p.apiURL(), p.settings(nil)).Token(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := p.clock.Now().Add(10 * time.Minute); !tok.Expiry.Equal(want) {
+				t.Errorf("expiry %v, want %v", tok.Expiry, want)
+			}
+			wantCount(t, "token requests", &p.tokenReqs, 1)
+		})
+	}
+}

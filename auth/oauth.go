@@ -177,6 +177,8 @@ func expiresIn(t *oauth2.Token) (time.Duration, bool) {
 	switch v := t.Extra("expires_in").(type) {
 	case float64:
 		secs = v
+	case int64: // a form-encoded answer
+		secs = float64(v)
 	case string:
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {

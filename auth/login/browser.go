@@ -22,8 +22,9 @@ import (
 const callbackPath = "/callback"
 
 type callbackResult struct {
-	code string
-	err  error
+	code  string
+	err   error
+	reply chan<- error // the login's outcome, shown on the callback page
 }
 
 func (c *Config) loginBrowser(ctx context.Context, m *Metadata) (*Session, error) {
@@ -87,9 +88,17 @@ func (c *Config) loginBrowser(ctx context.Context, m *Metadata) (*Session, error
 	case res = <-results:
 	}
 	if res.err != nil {
+		res.reply <- res.err
 		return nil, res.err
 	}
-	tok, err := oc.Exchange(withClient(ctx, c.HTTPClient), res.code, oauth2.VerifierOption(verifier))
+	sess, err := c.redeem(ctx, m, oc, res.code, verifier, nonce, scopes)
+	res.reply <- err
+	return sess, err
+}
+
+// redeem exchanges the authorization code for tokens.
+func (c *Config) redeem(ctx context.Context, m *Metadata, oc *oauth2.Config, code, verifier, nonce string, scopes []string) (*Session, error) {
+	tok, err := oc.Exchange(withClient(ctx, c.HTTPClient), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("login: exchanging the authorization code: %w", err)
 	}
@@ -105,14 +114,16 @@ func (c *Config) loginBrowser(ctx context.Context, m *Metadata) (*Session, error
 	return newSession(m, c.ClientID, scopes, tok, c.clock()), nil
 }
 
-// callbackHandler answers the browser's redirect and hands the first
-// outcome to results. A wrong state ends the login: the code in such a
-// request was not asked for by us and must not be redeemed.
+// callbackHandler answers the browser's redirect: it hands the first
+// outcome to results and shows the user how the login ended. A wrong
+// state ends the login: the code in such a request was not asked for by
+// us and must not be redeemed.
 func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+callbackPath, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		var res callbackResult
+		reply := make(chan error, 1)
+		res := callbackResult{reply: reply}
 		status := http.StatusOK
 		switch {
 		case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
@@ -126,17 +137,27 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 		default:
 			res.code = q.Get("code")
 		}
+		var outcome error
 		select {
 		case results <- res:
+			// Wait for the token exchange, so the page tells the truth.
+			select {
+			case outcome = <-reply:
+			case <-r.Context().Done():
+				return
+			}
 		default: // a login already ended; this is a late or repeated request
-			res.err = errors.New("this sign-in has already completed")
+			outcome = errors.New("this sign-in has already completed")
 			status = http.StatusConflict
+		}
+		if outcome != nil && status == http.StatusOK {
+			status = http.StatusForbidden
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		msg := "You are signed in to stacq. You can close this window."
-		if res.err != nil {
-			msg = "stacq sign-in failed: " + res.err.Error()
+		if outcome != nil {
+			msg = "stacq sign-in failed: " + outcome.Error()
 		}
 		fmt.Fprintf(w, "<!doctype html><title>stacq login</title><p>%s</p>\n", html.EscapeString(msg))
 	})
