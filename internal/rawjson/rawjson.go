@@ -352,10 +352,12 @@ func (s *scanner) number(i int) (int, error) {
 }
 
 // Members calls fn with the key and the raw value (a sub-slice of src) of
-// each member of the JSON object src, in order. Each value is checked
+// each member of the JSON object src, in order. The key is decoded; it
+// shares src's memory unless it had escapes (compare it with
+// string(key), which does not allocate). Each value is checked
 // before fn sees it; a syntax error later in src is returned after fn has
 // seen the members before it. It stops at fn's first error and returns it.
-func Members(src []byte, fn func(key string, value []byte) error) error {
+func Members(src []byte, fn func(key, value []byte) error) error {
 	s := scanner{b: src}
 	i := s.space(0)
 	if i >= len(src) || src[i] != '{' {
@@ -374,7 +376,7 @@ func Members(src []byte, fn func(key string, value []byte) error) error {
 		if err != nil {
 			return err
 		}
-		key, err := unquote(src[i:kend])
+		key, err := Unquote(src[i:kend])
 		if err != nil {
 			return err
 		}
@@ -464,16 +466,20 @@ func (s *scanner) end(i int) error {
 	return nil
 }
 
-// unquote decodes a valid JSON string token; keys without escapes (all of
-// STAC's) take the fast path.
-func unquote(tok []byte) (string, error) {
+// Unquote decodes a valid JSON string token (quotes included); a string
+// without escapes or non-ASCII bytes, such as every STAC key, is returned
+// as a sub-slice of tok.
+func Unquote(tok []byte) ([]byte, error) {
+	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
+		return nil, &SyntaxError{Msg: "not a JSON string", Offset: 0}
+	}
 	inner := tok[1 : len(tok)-1]
 	for _, c := range inner {
 		if c == '\\' || c >= utf8.RuneSelf {
 			var s string
 			err := json.Unmarshal(tok, &s)
-			return s, err
+			return []byte(s), err
 		}
 	}
-	return string(inner), nil
+	return inner, nil
 }

@@ -56,9 +56,9 @@ func TestMembersAndElements(t *testing.T) {
 		"links":[{"rel":"next","href":"h"}], "k\u00e9y": 1 } `)
 	var keys []string
 	var features []byte
-	err := Members(page, func(key string, v []byte) error {
-		keys = append(keys, key)
-		if key == "features" {
+	err := Members(page, func(key, v []byte) error {
+		keys = append(keys, string(key))
+		if string(key) == "features" {
 			features = v
 		}
 		return nil
@@ -77,11 +77,11 @@ func TestMembersAndElements(t *testing.T) {
 		t.Fatalf("elements %s", got)
 	}
 	stop := errors.New("stop")
-	if err := Members(page, func(string, []byte) error { return stop }); err != stop {
+	if err := Members(page, func(_, _ []byte) error { return stop }); err != stop {
 		t.Fatalf("fn's error not returned: %v", err)
 	}
 	for _, bad := range []string{`[]`, `{"a":1,}`, `{"a":1} x`, `{"a"}`, `{"a":[}`, ``} {
-		if err := Members([]byte(bad), func(string, []byte) error { return nil }); err == nil {
+		if err := Members([]byte(bad), func(_, _ []byte) error { return nil }); err == nil {
 			t.Errorf("Members(%q): no error", bad)
 		}
 	}
@@ -111,8 +111,8 @@ func FuzzMembers(f *testing.F) {
 		var want map[string]json.RawMessage
 		wantErr := json.Unmarshal(src, &want)
 		got := map[string]json.RawMessage{}
-		err := Members(src, func(k string, v []byte) error {
-			got[k] = v
+		err := Members(src, func(k, v []byte) error {
+			got[string(k)] = v
 			return Elements(v, func(e []byte) error {
 				if !json.Valid(e) {
 					t.Fatalf("element %q is not valid JSON", e)
