@@ -58,8 +58,9 @@ func (c *Config) loginBrowser(ctx context.Context, m *Metadata) (*Session, error
 	authURL := oc.AuthCodeURL(state, opts...)
 
 	results := make(chan callbackResult, 1)
+	done := make(chan struct{}) // closed when the login returns
 	srv := &http.Server{
-		Handler:           callbackHandler(state, results),
+		Handler:           callbackHandler(state, results, done),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
@@ -68,6 +69,7 @@ func (c *Config) loginBrowser(ctx context.Context, m *Metadata) (*Session, error
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
+	defer close(done) // runs before Shutdown: frees a handler waiting for the outcome
 
 	w := c.prompt()
 	open := c.OpenBrowser
@@ -118,7 +120,7 @@ func (c *Config) redeem(ctx context.Context, m *Metadata, oc *oauth2.Config, cod
 // outcome to results and shows the user how the login ended. A wrong
 // state ends the login: the code in such a request was not asked for by
 // us and must not be redeemed.
-func callbackHandler(state string, results chan<- callbackResult) http.Handler {
+func callbackHandler(state string, results chan<- callbackResult, done <-chan struct{}) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+callbackPath, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -143,6 +145,8 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 			// Wait for the token exchange, so the page tells the truth.
 			select {
 			case outcome = <-reply:
+			case <-done: // the login gave up (its context ended)
+				outcome = errors.New("the login was cancelled")
 			case <-r.Context().Done():
 				return
 			}

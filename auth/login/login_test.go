@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -398,5 +399,50 @@ func TestLoginThenStore(t *testing.T) {
 	}
 	if _, err := os.Stat(store.Dir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoginBrowserBadCode: the provider refuses the code; the login fails
+// with its answer and the browser page says so instead of "signed in".
+func TestLoginBrowserBadCode(t *testing.T) {
+	tp := startOP(t, opOptions{})
+	cfg := testConfig(tp)
+	page := make(chan string, 1)
+	cfg.OpenBrowser = func(u string) error {
+		au, _ := url.Parse(u)
+		q := au.Query()
+		go func() {
+			resp, err := http.Get(q.Get("redirect_uri") + "?code=forged&state=" + url.QueryEscape(q.Get("state")))
+			if err != nil {
+				page <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			page <- resp.Status + " " + string(b)
+		}()
+		return nil
+	}
+	_, err := cfg.LoginBrowser(t.Context())
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Fatalf("err = %v, want the provider's invalid_grant", err)
+	}
+	if p := <-page; !strings.HasPrefix(p, "403") || !strings.Contains(p, "sign-in failed") {
+		t.Errorf("callback page: %s", p)
+	}
+}
+
+func TestOpenBrowserWithoutDisplay(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the display check is for X11/Wayland systems")
+	}
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	if CanOpenBrowser() {
+		t.Error("CanOpenBrowser without a display")
+	}
+	if err := OpenBrowser("https://example.com/"); !errors.Is(err, ErrNoBrowser) {
+		t.Errorf("OpenBrowser = %v, want ErrNoBrowser", err)
 	}
 }
