@@ -90,9 +90,6 @@ func Resolve(apiURL string, s Settings) (*Resolved, error) {
 		r.origins = []string{origin(u)}
 	}
 	r.patterns = p.APIHosts
-	if len(p.APIKeyHosts) > 0 {
-		r.patterns = slices.Concat(p.APIHosts, p.APIKeyHosts)
-	}
 
 	if err := l.chooseMethod(r, p); err != nil {
 		return nil, err
@@ -345,10 +342,11 @@ func (l *lookup) chooseMethod(r *Resolved, p Preset) error {
 		r.Method = MethodNone
 		return nil
 	}
-	return missingCredentials(p, apiKeyApplies)
+	return fmt.Errorf("%s: no credentials found; provide %s", p.Name, credentialWays(p, apiKeyApplies))
 }
 
-func missingCredentials(p Preset, apiKey bool) error {
+// credentialWays lists where p's credentials can come from.
+func credentialWays(p Preset, apiKey bool) string {
 	var ways []string
 	if p.Env.APIKey != "" && apiKey {
 		ways = append(ways, "an API key in "+p.Env.APIKey)
@@ -365,7 +363,7 @@ func missingCredentials(p Preset, apiKey bool) error {
 			` {"client_id": ..., "client_secret": ...} (or STACQ_CREDENTIALS_FILE)`)
 	}
 	ways = append(ways, "STACQ_CLIENT_ID and STACQ_CLIENT_SECRET", "a bearer token in STACQ_TOKEN")
-	return fmt.Errorf("%s: no credentials found; provide %s", p.Name, strings.Join(ways, ", or "))
+	return strings.Join(ways, ", or ")
 }
 
 func (l *lookup) flagWarning(what string) {
@@ -537,7 +535,7 @@ func (l *lookup) useClientCredentials(r *Resolved, p Preset) error {
 		if len(l.warnings) > 0 {
 			missing += " (" + strings.Join(l.warnings, "; ") + ")"
 		}
-		return fmt.Errorf("%s: no %s; %w", p.Name, missing, missingCredentials(p, false))
+		return fmt.Errorf("%s: no %s; provide %s", p.Name, missing, credentialWays(p, false))
 	}
 	if secretFrom == "flag" {
 		l.flagWarning("client secret")
@@ -615,6 +613,8 @@ func (l *lookup) useClientCredentials(r *Resolved, p Preset) error {
 	r.src = r.reuse
 	r.renewable = true
 	r.hint = fmt.Sprintf("check that client %s (from %s) may use this API", id, idFrom)
+	// Hosts that take the API key (Planet's) do not get the OAuth2 token.
+	r.patterns = slices.DeleteFunc(slices.Clone(r.patterns), func(h string) bool { return slices.Contains(p.APIKeyHosts, h) })
 	return nil
 }
 

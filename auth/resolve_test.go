@@ -300,6 +300,12 @@ func TestCredentialsOnlyToAPIHost(t *testing.T) {
 			t.Errorf("sendsTo(%s) = %v, want %v", u, got, want)
 		}
 	}
+	// Planet's OAuth2 token is for its Sentinel Hub hosts, not the API key host.
+	pr := resolve(t, "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/", Settings{Provider: "planet",
+		Getenv: mapEnv(map[string]string{"SH_CLIENT_ID": "id", "SH_CLIENT_SECRET": "secret"}), NoTokenCache: true})
+	if fmt.Sprint(pr.SendsTo) != "[https://services.sentinel-hub.com:443 services.sentinel-hub.com]" {
+		t.Errorf("planet M2M SendsTo %v", pr.SendsTo)
+	}
 	hr := resolve(t, "https://fusion.hydrosat.com/", Settings{Provider: "hydrosat", Token: "t", Getenv: mapEnv(nil)})
 	for u, want := range map[string]bool{"https://other.hydrosat.com/x": true, "https://hydrosat.com/x": true, "https://nothydrosat.com/x": false} {
 		req, _ := http.NewRequest("GET", u, nil)
