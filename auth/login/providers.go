@@ -44,19 +44,23 @@ func (p Provider) Config() Config {
 // every value: a wrong client id fails only when a user tries to log in.
 var providers = []Provider{
 	{
-		// Planet's user login. Values from the Planet SDK for Python,
-		// planetlabs/planet-client-python, file planet/auth_builtins.py
+		// Planet's user login, as Planet's own SDK configures it:
+		// planetlabs/planet-client-python, planet/auth_builtins.py
 		// (_ProductionEnv.OAUTH_AUTHORITY_USER and _SDK_CLIENT_ID_PROD,
-		// the "planet-user" built-in profile): an Auth0 tenant at
+		// used by the built-in "planet-user" profile): an Auth0 tenant at
 		// https://login.planet.com/ with audience https://api.planet.com/,
-		// client type "oidc_device_code", scopes planet + offline_access.
-		// That client id is the one Planet's own SDK/CLI uses; Planet asks
-		// application developers to register their own client. Not checked
-		// against the live server from here (no network at build time).
+		// client type "oidc_device_code", scopes planet and offline_access.
+		// openid and profile (for `stacq auth status`) are the scopes the
+		// older planet/cli/constants.py and planet-auth's documented custom
+		// profile request. The client id is the one Planet's SDK/CLI uses;
+		// Planet asks application developers to register their own, and it
+		// is registered for the device flow (Auth0 would need this exact
+		// loopback redirect registered for the browser flow). Not checked
+		// against the live server (no network where this was written).
 		Name:       "planet",
 		Issuer:     "https://login.planet.com/",
 		ClientID:   "49lHVBYlXCdfIYqE1B9zeXt0iFHSXees",
-		Scopes:     []string{"planet", "openid", "profile", "email", "offline_access"},
+		Scopes:     []string{"planet", "offline_access", "openid", "profile"},
 		AuthParams: map[string]string{"audience": "https://api.planet.com/"},
 		Flow:       FlowDevice,
 	},
