@@ -1,0 +1,106 @@
+package stac
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+)
+
+// CollectionsParams list the collections of /collections. Every field is
+// optional; the filters are those of the collection search extension and
+// are sent as GET parameters (servers without collection search ignore
+// them).
+type CollectionsParams struct {
+	BBox     []float64
+	Datetime string
+	Q        string
+	// Filter is a CQL2 filter on collections, in text or as CQL2-JSON.
+	Filter     string
+	FilterLang string // as SearchParams.FilterLang
+	SortBy     []SortBy
+	Limit      int // page size asked of the server
+	// MaxCollections caps the number of collections yielded (0: all).
+	MaxCollections int
+}
+
+// Collections yields the API's collections, following the next links of
+// /collections.
+func (c *Client) Collections(ctx context.Context, p CollectionsParams) iter.Seq2[*Collection, error] {
+	return func(yield func(*Collection, error) bool) {
+		for page, err := range c.CollectionPages(ctx, p) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, col := range page.Collections {
+				if !yield(col, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// CollectionPages yields the pages of /collections.
+func (c *Client) CollectionPages(ctx context.Context, p CollectionsParams) iter.Seq2[*CollectionsPage, error] {
+	if err := checkCommon(p.BBox, p.Limit, p.MaxCollections); err != nil {
+		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+	}
+	filterLang, err := filterLanguage(p.Filter, p.FilterLang)
+	if err != nil {
+		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+	}
+	v := url.Values{}
+	if err := commonQuery(v, p.BBox, p.Datetime, p.Limit, p.Filter, filterLang, p.SortBy, p.Q); err != nil {
+		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+	}
+	href, err := withQuery(c.collectionsHref(), v)
+	if err != nil {
+		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+	}
+	return pages[CollectionsPage](ctx, c, &request{method: http.MethodGet, url: href}, p.MaxCollections)
+}
+
+// collectionsHref is the landing page's data link, or /collections.
+func (c *Client) collectionsHref() string {
+	if c.collectionsURL != "" {
+		return c.collectionsURL
+	}
+	return c.endpoint("collections")
+}
+
+// Collection returns one collection. A missing collection gives an
+// *HTTPError that matches ErrNotFound.
+func (c *Client) Collection(ctx context.Context, id string) (*Collection, error) {
+	if id == "" {
+		return nil, fmt.Errorf("collection: empty id")
+	}
+	col := new(Collection)
+	if err := c.getJSON(ctx, joinPath(c.collectionsHref(), id), acceptDefault, col); err != nil {
+		return nil, err
+	}
+	return col, nil
+}
+
+// Queryables returns the JSON Schema of the properties that filters may
+// use: the API's (/queryables) when collectionID is "", else the
+// collection's.
+func (c *Client) Queryables(ctx context.Context, collectionID string) (json.RawMessage, error) {
+	href := c.queryablesURL
+	if collectionID != "" {
+		href = joinPath(c.collectionsHref(), collectionID, "queryables")
+	} else if href == "" {
+		href = c.endpoint("queryables")
+	}
+	var schema json.RawMessage
+	if err := c.getJSON(ctx, href, acceptQueryables, &schema); err != nil {
+		return nil, err
+	}
+	if !isJSONObject(schema) {
+		return nil, &DecodeError{Method: http.MethodGet, URL: href, Snippet: snippet(schema), Err: fmt.Errorf("expected a JSON Schema object")}
+	}
+	return schema, nil
+}

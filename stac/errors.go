@@ -1,0 +1,188 @@
+package stac
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stacq/stacq/internal/redact"
+)
+
+// Sentinel errors matched with errors.Is.
+var (
+	// ErrNotFound matches an *HTTPError with status 404 or 410.
+	ErrNotFound = errors.New("not found")
+	// ErrUnauthorized matches an *HTTPError with status 401 or 403: the
+	// credentials are missing, wrong or not allowed to see the resource.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrNoCount is returned by Matched when the server reports neither
+	// numberMatched nor context.matched.
+	ErrNoCount = errors.New("the server does not report numberMatched or context.matched")
+)
+
+// HTTPError is a response with a status other than 2xx. STAC APIs answer
+// errors with {"code": ..., "description": ...}; other shapes ({"detail"},
+// {"message"}, OAuth2's {"error", "error_description"}) fill the same
+// fields. A body that is none of these is summarised in Snippet.
+type HTTPError struct {
+	Method      string
+	URL         string // credentials removed
+	StatusCode  int
+	Code        string // the server's error code, when it sent one
+	Description string // the server's message, when it sent one
+	// Snippet is the start of a body that is not a known JSON error shape
+	// (an HTML error page, say), on one line.
+	Snippet string
+}
+
+func (e *HTTPError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case e.Code != "" && e.Description != "":
+		fmt.Fprintf(&b, ": %s: %s", e.Code, e.Description)
+	case e.Code != "" || e.Description != "":
+		fmt.Fprintf(&b, ": %s%s", e.Code, e.Description)
+	case e.Snippet != "":
+		fmt.Fprintf(&b, ": %q", e.Snippet)
+	}
+	return b.String()
+}
+
+// Is reports whether the status matches ErrNotFound or ErrUnauthorized.
+func (e *HTTPError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusGone
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+	}
+	return false
+}
+
+// NotSTACError says that a URL given as a STAC API root is not one: an HTML
+// page, a 404, a static catalog, a lone collection or item, or JSON that is
+// not STAC at all. Err, when set, is the underlying error (an *HTTPError
+// for a 404).
+type NotSTACError struct {
+	URL    string // credentials removed
+	Reason string
+	Err    error
+}
+
+func (e *NotSTACError) Error() string { return e.URL + ": " + e.Reason }
+
+func (e *NotSTACError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx response whose body could not be decoded as the
+// expected document.
+type DecodeError struct {
+	Method      string
+	URL         string // credentials removed
+	ContentType string
+	Snippet     string // the start of the body, on one line
+	Err         error
+}
+
+func (e *DecodeError) Error() string {
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("%s %s: cannot decode the response (%s, starting %q): %v", e.Method, e.URL, ct, e.Snippet, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// snippetLen is how much of an unexpected body an error shows.
+const snippetLen = 200
+
+// snippet returns the start of body on one line: runs of white space and
+// control characters become one space, and the cut falls on a rune.
+func snippet(body []byte) string {
+	body = bytes.TrimSpace(body)
+	var b strings.Builder
+	space := false
+	for len(body) > 0 && b.Len() < snippetLen {
+		r, size := utf8.DecodeRune(body)
+		body = body[size:]
+		if r == utf8.RuneError && size <= 1 {
+			r = '?'
+		}
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	if len(body) > 0 {
+		b.WriteString("…")
+	}
+	return b.String()
+}
+
+// newHTTPError builds the error of a non-2xx response from its method, URL
+// and the start of its body.
+func newHTTPError(method, rawURL string, status int, body []byte) *HTTPError {
+	e := &HTTPError{Method: method, URL: redact.URL(rawURL), StatusCode: status}
+	var shape struct {
+		Code             json.RawMessage `json:"code"`
+		Description      json.RawMessage `json:"description"`
+		Detail           json.RawMessage `json:"detail"`
+		Message          json.RawMessage `json:"message"`
+		Error            json.RawMessage `json:"error"`
+		ErrorDescription json.RawMessage `json:"error_description"`
+		Title            json.RawMessage `json:"title"`
+	}
+	if json.Unmarshal(body, &shape) == nil {
+		e.Code = firstText(shape.Code, shape.Error, shape.Title)
+		e.Description = firstText(shape.Description, shape.Detail, shape.Message, shape.ErrorDescription)
+		if e.Code == e.Description {
+			e.Code = ""
+		}
+	}
+	if e.Code == "" && e.Description == "" {
+		e.Snippet = snippet(body)
+	}
+	return e
+}
+
+// firstText returns the first of vals that is a non-empty JSON string, or
+// else the compact JSON of the first other non-null value (FastAPI's
+// validation errors put a list in "detail").
+func firstText(vals ...json.RawMessage) string {
+	for _, v := range vals {
+		var s string
+		if json.Unmarshal(v, &s) == nil && s != "" {
+			return oneLine(s)
+		}
+	}
+	for _, v := range vals {
+		v = bytes.TrimSpace(v)
+		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
+			continue
+		}
+		var buf bytes.Buffer
+		if json.Compact(&buf, v) == nil {
+			return snippet(buf.Bytes())
+		}
+	}
+	return ""
+}
+
+// oneLine keeps a server message on one line and bounded in length.
+func oneLine(s string) string {
+	if len(s) <= 2*snippetLen && !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	return snippet([]byte(s))
+}

@@ -1,0 +1,255 @@
+package stac
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// SortBy is one sort key of the sort extension.
+type SortBy struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"` // "asc" or "desc"
+}
+
+// Fields is the fields extension's selection of members to include and to
+// exclude.
+type Fields struct {
+	Include []string `json:"include"`
+	Exclude []string `json:"exclude"`
+}
+
+// ParseSortBy parses sort keys separated by commas: "-properties.datetime,+id",
+// "datetime" (ascending), or "datetime:desc".
+func ParseSortBy(s string) ([]SortBy, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf(`expected sort keys like "-properties.datetime,+id", got an empty string`)
+	}
+	var out []SortBy
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		sb := SortBy{Direction: "asc"}
+		switch {
+		case strings.HasPrefix(part, "-"):
+			sb.Direction, part = "desc", part[1:]
+		case strings.HasPrefix(part, "+"):
+			part = part[1:]
+		default:
+			if field, dir, ok := strings.Cut(part, ":"); ok {
+				switch strings.ToLower(strings.TrimSpace(dir)) {
+				case "asc":
+				case "desc":
+					sb.Direction = "desc"
+				default:
+					// A colon may be part of a field name (eo:cloud_cover).
+					ok = false
+				}
+				if ok {
+					part = strings.TrimSpace(field)
+				}
+			}
+		}
+		if err := checkFieldName(part); err != nil {
+			return nil, fmt.Errorf(`sort key %d: %w; expected "field", "+field", "-field" or "field:desc"`, i+1, err)
+		}
+		sb.Field = part
+		out = append(out, sb)
+	}
+	return out, nil
+}
+
+// checkFieldName accepts a property path such as "properties.eo:cloud_cover".
+func checkFieldName(f string) error {
+	switch {
+	case f == "":
+		return fmt.Errorf("empty field name")
+	case strings.ContainsAny(f, " \t\r\n,+\"'"):
+		return fmt.Errorf("field name %q has a space, comma, quote or '+'", f)
+	case strings.HasPrefix(f, "-"):
+		return fmt.Errorf("field name %q starts with '-'", f)
+	}
+	return nil
+}
+
+// ParseFields parses the fields extension's list: "id,-geometry,+properties.datetime"
+// includes id and properties.datetime and excludes geometry.
+func ParseFields(s string) (*Fields, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf(`expected fields like "id,properties.datetime,-assets", got an empty string`)
+	}
+	f := &Fields{}
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		exclude := false
+		switch {
+		case strings.HasPrefix(part, "-"):
+			exclude, part = true, part[1:]
+		case strings.HasPrefix(part, "+"):
+			part = part[1:]
+		}
+		if err := checkFieldName(part); err != nil {
+			return nil, fmt.Errorf(`field %d: %w; expected "name" or "+name" to include, "-name" to exclude`, i+1, err)
+		}
+		if exclude {
+			f.Exclude = append(f.Exclude, part)
+		} else {
+			f.Include = append(f.Include, part)
+		}
+	}
+	return f, nil
+}
+
+// queryOps are the shorthand comparison operators, longest first so that
+// "<=" is not read as "<".
+var queryOps = []struct{ sym, op string }{
+	{"<=", "lte"}, {">=", "gte"}, {"!=", "neq"}, {"<>", "neq"},
+	{"=", "eq"}, {"<", "lt"}, {">", "gt"},
+}
+
+// ParseQuery builds a query extension object from arguments that are each
+// either a JSON object ({"eo:cloud_cover": {"lt": 10}}) or a shorthand
+// comparison as pystac-client's CLI takes it: "eo:cloud_cover<10",
+// "gsd>=10", "platform=sentinel-2a", "x!=y" (also "x<>y"). Values that are
+// JSON numbers become numbers; quote a value ("x=\"10\"") to keep it a
+// string. Conditions on the same property merge: "a>1" and "a<5" give
+// {"a": {"gt": 1, "lt": 5}}; a later condition with the same operator
+// replaces an earlier one.
+func ParseQuery(args []string) (map[string]any, error) {
+	q := map[string]any{}
+	for i, arg := range args {
+		arg = strings.TrimSpace(arg)
+		if strings.HasPrefix(arg, "{") {
+			obj, err := parseQueryJSON(arg)
+			if err != nil {
+				return nil, fmt.Errorf("query %d: %w", i+1, err)
+			}
+			for prop, ops := range obj {
+				mergeOps(q, prop, ops)
+			}
+			continue
+		}
+		prop, op, val, err := parseQueryShorthand(arg)
+		if err != nil {
+			return nil, fmt.Errorf("query %d: %w", i+1, err)
+		}
+		mergeOps(q, prop, map[string]any{op: val})
+	}
+	if len(q) == 0 {
+		return nil, fmt.Errorf(`expected conditions like "eo:cloud_cover<10" or a JSON object, got none`)
+	}
+	return q, nil
+}
+
+func mergeOps(q map[string]any, prop string, ops map[string]any) {
+	have, ok := q[prop].(map[string]any)
+	if !ok {
+		have = map[string]any{}
+		q[prop] = have
+	}
+	for op, v := range ops {
+		have[op] = v
+	}
+}
+
+func parseQueryJSON(s string) (map[string]map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var raw map[string]json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf(`expected a JSON object like {"eo:cloud_cover": {"lt": 10}}: %w`, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("expected one JSON object, got more after it")
+	}
+	out := make(map[string]map[string]any, len(raw))
+	for prop, v := range raw {
+		if prop == "" {
+			return nil, fmt.Errorf("empty property name")
+		}
+		d := json.NewDecoder(bytes.NewReader(v))
+		d.UseNumber()
+		var ops map[string]any
+		if err := d.Decode(&ops); err != nil || ops == nil {
+			return nil, fmt.Errorf(`property %q: expected an object of operators like {"lt": 10}, got %s`, prop, snippet(v))
+		}
+		out[prop] = ops
+	}
+	return out, nil
+}
+
+func parseQueryShorthand(s string) (prop, op string, val any, err error) {
+	// The operator is the first operator character; at that position the
+	// two-character operators are tried first.
+	i := strings.IndexAny(s, "<>=!")
+	if i < 0 {
+		return "", "", nil, fmt.Errorf(`expected "property<op>value" with <op> one of = != < <= > >=, or a JSON object, got %q`, s)
+	}
+	for _, o := range queryOps {
+		if strings.HasPrefix(s[i:], o.sym) {
+			prop = strings.TrimSpace(s[:i])
+			raw := strings.TrimSpace(s[i+len(o.sym):])
+			if prop == "" {
+				return "", "", nil, fmt.Errorf("expected a property name before %q in %q", o.sym, s)
+			}
+			if raw == "" {
+				return "", "", nil, fmt.Errorf("expected a value after %q in %q", o.sym, s)
+			}
+			return prop, o.op, queryValue(raw), nil
+		}
+	}
+	return "", "", nil, fmt.Errorf(`unknown operator in %q: expected one of = != <> < <= > >=`, s)
+}
+
+// queryValue makes a JSON number of a numeric value and unquotes a quoted
+// string; anything else stays the string it is.
+func queryValue(raw string) any {
+	if isJSONNumber(raw) {
+		return json.Number(raw)
+	}
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		var s string
+		if json.Unmarshal([]byte(raw), &s) == nil {
+			return s
+		}
+	}
+	return raw
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar.
+func isJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
