@@ -19,11 +19,14 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // Methods a Resolved can use.
@@ -127,3 +130,20 @@ type Source struct {
 	From  string // "env EDS_CLIENT_ID", "file EDS.env", "flag", "preset earthdaily"
 	Value string // the value when it is not a secret (URLs, client id)
 }
+
+// String shows s with its secrets masked, so printing Settings (%v, %+v,
+// %#v) never shows them.
+func (s Settings) String() string {
+	mask := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return "***"
+	}
+	return fmt.Sprintf("auth.Settings{Provider:%q TokenURL:%q ClientID:%q ClientSecret:%q ClientSecretFile:%q CredentialsFile:%q Scopes:%q AuthStyle:%q Token:%q APIKey:%q APIKeyStyle:%q NoTokenCache:%v CacheDir:%q Dir:%q}",
+		s.Provider, redact.URL(s.TokenURL), s.ClientID, mask(s.ClientSecret), s.ClientSecretFile, s.CredentialsFile,
+		s.Scopes, s.AuthStyle, mask(s.Token), mask(s.APIKey), s.APIKeyStyle, s.NoTokenCache, s.CacheDir, s.Dir)
+}
+
+// GoString is String, for %#v.
+func (s Settings) GoString() string { return s.String() }

@@ -318,7 +318,7 @@ func (l *lookup) useAPIKey(r *Resolved, p Preset, key, from string) error {
 	if style != APIKeyBasic && style != APIKeyHeader {
 		return fmt.Errorf("%s: API key style %q: want %q or %q", p.Name, l.s.APIKeyStyle, APIKeyBasic, APIKeyHeader)
 	}
-	r.apiKey, r.apiKeyStyle = key, style
+	r.apiKey = &apiKey{key: func() string { return key }, style: style}
 	if len(p.APIKeyHosts) > 0 {
 		r.patterns = p.APIKeyHosts
 	}

@@ -43,16 +43,15 @@ type Resolved struct {
 	// prints them.
 	Warnings []string
 
-	src         source       // the full token chain; nil for none and apikey
-	reuse       *reuseSource // top of src, for logout
-	disk        *diskCache
-	apiKey      string
-	apiKeyStyle string
-	origins     []string // scheme://host:port credentials go to
-	patterns    []string // preset host patterns, https only
-	renewable   bool     // a refused token can be replaced
-	hint        string   // what to check when the API refuses
-	logf        func(string, ...any)
+	src       source       // the full token chain; nil for none and apikey
+	reuse     *reuseSource // top of src, for logout
+	disk      *diskCache
+	apiKey    *apiKey
+	origins   []string // scheme://host:port credentials go to
+	patterns  []string // preset host patterns, https only
+	renewable bool     // a refused token can be replaced
+	hint      string   // what to check when the API refuses
+	logf      func(string, ...any)
 }
 
 // Resolve decides how to authenticate to apiURL (which may be empty: then
@@ -108,6 +107,31 @@ func (r *Resolved) finish(l *lookup) *Resolved {
 	r.Warnings = l.warnings
 	return r
 }
+
+// apiKey is the API key method's credential. The key is behind a function
+// so that printing a Resolved value (fmt shows unexported fields) does not
+// show it.
+type apiKey struct {
+	key   func() string
+	style string
+}
+
+// String describes r without any secret, so printing a Resolved (%v, %+v)
+// is safe.
+func (r *Resolved) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "provider=%s method=%s", r.Provider, r.Method)
+	if r.APIURL != "" {
+		fmt.Fprintf(&b, " api=%s", redact.URL(r.APIURL))
+	}
+	if r.Method == MethodClientCredentials {
+		fmt.Fprintf(&b, " token_url=%s client_id=%s auth_style=%s", r.TokenURL, r.ClientID, r.AuthStyle)
+	}
+	return b.String()
+}
+
+// GoString keeps %#v from printing the secrets r holds.
+func (r *Resolved) GoString() string { return "auth.Resolved{" + r.String() + "}" }
 
 // origin is the scheme://host:port of u, with the default port made
 // explicit, lower case.

@@ -438,3 +438,26 @@ func readBody(t *testing.T, resp *http.Response) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// Printing Settings or a Resolved in any verb shows no secret.
+func TestPrintingHidesSecrets(t *testing.T) {
+	s := Settings{ClientID: "cid", ClientSecret: "CLIENT-SECRET-VALUE", Token: "TOKEN-VALUE", APIKey: "APIKEY-VALUE",
+		TokenURL: "https://idp.example.org/token", Getenv: mapEnv(nil), NoTokenCache: true}
+	r := resolve(t, "https://stac.example.org/v1", Settings{ClientID: "cid", ClientSecret: "CLIENT-SECRET-VALUE",
+		TokenURL: "https://idp.example.org/token", Getenv: mapEnv(nil), NoTokenCache: true})
+	k := resolve(t, "https://api.planet.com/x", Settings{APIKey: "APIKEY-VALUE", Getenv: mapEnv(nil)})
+	tk := resolve(t, "https://stac.example.org/v1", Settings{Token: "TOKEN-VALUE", Getenv: mapEnv(nil)})
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{s, &s, r, k, *r, *k, tk, *tk} {
+			out := fmt.Sprintf(verb, v)
+			for _, sec := range []string{"CLIENT-SECRET-VALUE", "TOKEN-VALUE", "APIKEY-VALUE"} {
+				if strings.Contains(out, sec) {
+					t.Errorf("%s of %T shows %s: %s", verb, v, sec, out)
+				}
+			}
+		}
+	}
+	if got := r.String(); got != "provider=generic method=client_credentials api=https://stac.example.org/v1 token_url=https://idp.example.org/token client_id=cid auth_style=auto" {
+		t.Errorf("String() = %s", got)
+	}
+}

@@ -55,7 +55,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	msg := excerpt(resp)
 	if !t.r.renewable || first != nil && getBody == nil {
-		return nil, t.authError(req, resp.StatusCode, msg, false)
+		return nil, t.authError(req, resp.StatusCode, msg, false, g)
 	}
 
 	t.r.logf("auth: %s: %s answered 401; renewing the token", t.r.Provider, req.URL.Host)
@@ -72,7 +72,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
-	return nil, t.authError(req, resp.StatusCode, excerpt(resp), true)
+	return nil, t.authError(req, resp.StatusCode, excerpt(resp), true, g)
 }
 
 // authorize clones req with the credentials and body.
@@ -82,18 +82,25 @@ func (t *transport) authorize(req *http.Request, g *grant, body io.ReadCloser, g
 		r2.Body, r2.GetBody = body, getBody
 	}
 	switch {
-	case t.r.Method == MethodAPIKey && t.r.apiKeyStyle == APIKeyHeader:
-		r2.Header.Set("Authorization", "api-key "+t.r.apiKey)
-	case t.r.Method == MethodAPIKey:
-		r2.SetBasicAuth(t.r.apiKey, "")
+	case t.r.apiKey != nil && t.r.apiKey.style == APIKeyHeader:
+		r2.Header.Set("Authorization", "api-key "+t.r.apiKey.key())
+	case t.r.apiKey != nil:
+		r2.SetBasicAuth(t.r.apiKey.key(), "")
 	case g != nil:
 		g.SetAuthHeader(r2)
 	}
 	return r2
 }
 
-func (t *transport) authError(req *http.Request, status int, msg string, renewed bool) *AuthError {
-	secrets := []string{t.r.apiKey}
+func (t *transport) authError(req *http.Request, status int, msg string, renewed bool, g *grant) *AuthError {
+	// A server may quote what it refused.
+	var secrets []string
+	if t.r.apiKey != nil {
+		secrets = append(secrets, t.r.apiKey.key())
+	}
+	if g != nil {
+		secrets = append(secrets, g.AccessToken)
+	}
 	return &AuthError{
 		Provider: t.r.Provider, Method: t.r.Method, Host: req.URL.Host, StatusCode: status,
 		Renewed: renewed, Message: clip(scrub(msg, secrets), 200), Hint: t.r.hint,
