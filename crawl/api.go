@@ -1,5 +1,3 @@
-//go:build stacclient
-
 package crawl
 
 import (
@@ -28,7 +26,7 @@ func isNotSTAC(err error) bool {
 func (r *run) apiRoot(t task) {
 	root := t.loc.String()
 	if landing := r.api.Landing(); landing != nil {
-		res := Resource{Kind: KindCatalog, URL: root, Catalog: landing}
+		res := Resource{Kind: KindCatalog, URL: r.api.RootURL(), Catalog: landing}
 		if !r.visit(res) || !r.send(result{r: res}) {
 			return
 		}

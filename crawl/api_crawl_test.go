@@ -1,5 +1,3 @@
-//go:build stacclient
-
 package crawl_test
 
 import (
@@ -128,8 +126,8 @@ func TestAPILimits(t *testing.T) {
 				if total > 0 {
 					want = min(want, total)
 				}
-				if got := c.Stats().Items; got != want {
-					t.Errorf("%d items, want %d (%v)", got, want, itemsOf(got))
+				if n := c.Stats().Items; n != want {
+					t.Errorf("%d items, want %d (%v)", n, want, itemsOf(got))
 				}
 			})
 		}

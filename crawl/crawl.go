@@ -181,7 +181,7 @@ type Options struct {
 	// ClientOptions are passed to stac.Open after stac.WithHTTPClient, for
 	// headers, user agent and the like. They do not apply to static
 	// catalogs; authenticate those through HTTPClient's transport.
-	ClientOptions []any
+	ClientOptions []stac.Option
 
 	// Mode forces the API or static walk (default ModeAuto).
 	Mode Mode
