@@ -249,7 +249,7 @@ func (s *apiServer) itemDoc(c apiCollection, i int) map[string]any {
 	x, y := float64(i%10)*10, float64(i%5)*10
 	return map[string]any{
 		"type": "Feature", "stac_version": "1.0.0", "id": id, "collection": c.id,
-		"geometry": map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{x, y}, {x + 1, y}, {x + 1, y + 1}, {x, y + 1}, {x, y}}}},
+		"geometry":   map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{x, y}, {x + 1, y}, {x + 1, y + 1}, {x, y + 1}, {x, y}}}},
 		"bbox":       []float64{x, y, x + 1, y + 1},
 		"properties": map[string]any{"datetime": apiItemTime(i).Format(time.RFC3339)},
 		"links": []map[string]any{
