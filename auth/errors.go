@@ -157,6 +157,8 @@ func tokenError(provider, tokenURL string, err error, secrets ...string) *TokenE
 		te.Hint = "check the token URL and the auth style (basic|body)"
 	case te.StatusCode == http.StatusNotFound:
 		te.Hint = "check the token URL"
+	case te.StatusCode == 0 && err != nil:
+		te.Hint = "check the token URL and the network"
 	}
 	return te
 }

@@ -805,3 +805,20 @@ func TestExpiresInForms(t *testing.T) {
 		})
 	}
 }
+
+// An unreachable token endpoint is a network error naming the URL.
+func TestTokenEndpointUnreachable(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	s := p.settings(nil)
+	p.srv.Close()
+	_, err := resolve(t, p.apiURL(), s).Token(t.Context())
+	var te *TokenError
+	if !errors.As(err, &te) || te.StatusCode != 0 {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{"token request to " + p.tokenURL() + " failed: Post", "check the token URL and the network"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
