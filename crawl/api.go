@@ -61,12 +61,14 @@ func (r *run) apiItems(t task) {
 	col := t.apiCollection
 	g := &group{key: t.apiURL}
 	items := r.api.Items(r.workCtx, col.ID, stac.ItemsParams{
-		BBox: r.filter.bbox, Datetime: r.filter.datetime, MaxItems: r.opts.MaxItemsPerCollection,
+		BBox: r.filter.bbox, Datetime: r.filter.datetime,
+		Limit: r.opts.PageSize, MaxItems: r.opts.MaxItemsPerCollection,
 	})
 	if !r.api.Conforms("ogcapi-features") && stac.FindLink(col.Links, "items") == nil && r.api.Conforms("item-search") {
 		items = r.api.Search(r.workCtx, stac.SearchParams{
 			Collections: []string{col.ID},
-			BBox:        r.filter.bbox, Datetime: r.filter.datetime, MaxItems: r.opts.MaxItemsPerCollection,
+			BBox:        r.filter.bbox, Datetime: r.filter.datetime,
+			Limit: r.opts.PageSize, MaxItems: r.opts.MaxItemsPerCollection,
 		})
 	}
 	itemsURL := strings.TrimSuffix(t.apiURL, "/") + "/items"

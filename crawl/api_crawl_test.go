@@ -84,6 +84,7 @@ func TestAPIFilters(t *testing.T) {
 		Exclude:    []string{"*-grd"},
 		BBox:       []float64{-10, 40, 5, 52},
 		Datetime:   "2024-01",
+		PageSize:   3,
 	}))
 	want := map[string]int{"sentinel-2-l2a": 9, "landsat-c2-l2": 6}
 	if n := itemsOf(got); !maps(n, want) || len(got.errs) > 0 {
@@ -98,7 +99,7 @@ func TestAPIFilters(t *testing.T) {
 	for id, qs := range s.queries {
 		for _, raw := range qs {
 			q, _ := url.ParseQuery(raw)
-			if q.Get("bbox") != "-10,40,5,52" || q.Get("datetime") != "2024-01-01T00:00:00Z/2024-01-31T23:59:59Z" {
+			if q.Get("bbox") != "-10,40,5,52" || q.Get("datetime") != "2024-01-01T00:00:00Z/2024-01-31T23:59:59Z" || q.Get("limit") != "3" {
 				t.Errorf("%s: query %q", id, raw)
 			}
 		}

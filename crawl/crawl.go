@@ -91,7 +91,10 @@ func (r Resource) ID() string {
 
 // ResourceError reports a resource that could not be crawled: a broken link,
 // a document that is not valid STAC JSON, a failing page of items. The crawl
-// goes on after it.
+// goes on after it. Err is a *stac.HTTPError for an HTTP status other than
+// 2xx (errors.Is(err, stac.ErrNotFound) for a broken link over HTTP), an
+// *fs.PathError for a missing local file (errors.Is(err, fs.ErrNotExist)),
+// or whatever the STAC API client or the Visit hook returned.
 type ResourceError struct {
 	// URL of the resource that failed (a path for local catalogs).
 	URL string
@@ -161,6 +164,10 @@ type Options struct {
 	// crawl.
 	MaxItemsPerCollection int
 	MaxItems              int
+
+	// PageSize is the page size asked of a STAC API for items (0: the
+	// server's default).
+	PageSize int
 
 	// Concurrency is the number of documents or item streams fetched at once
 	// (default DefaultConcurrency).

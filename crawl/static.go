@@ -143,15 +143,6 @@ func resolve(base location, href string) (location, error) {
 	return location{url: normalURL(u)}, nil
 }
 
-// StatusError is the error for a static document answered with a status
-// other than 2xx.
-type StatusError struct {
-	StatusCode int
-	Status     string // e.g. "404 Not Found"
-}
-
-func (e *StatusError) Error() string { return "HTTP " + e.Status }
-
 // fetch reads a document. The returned location is where it was finally
 // read from: after redirects, relative links resolve against it.
 func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location, error) {
@@ -188,7 +179,9 @@ func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, loc, &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+		// The same error type as the API client's, so that callers
+		// test errors.Is(err, stac.ErrNotFound) whatever the source.
+		return nil, loc, &stac.HTTPError{Method: http.MethodGet, URL: redact.URL(loc.String()), StatusCode: resp.StatusCode}
 	}
 	final := loc
 	if resp.Request != nil && resp.Request.URL != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stacq/stacq/crawl"
+	"github.com/stacq/stacq/stac"
 )
 
 const placeholder = "https://stac.example"
@@ -249,10 +250,10 @@ func TestStaticTree(t *testing.T) {
 func TestStaticErrorsAreTyped(t *testing.T) {
 	ts := newTreeServer(t)
 	got := collect(t, crawl.Crawl(context.Background(), ts.URL+"/catalog.json", crawl.Options{Mode: crawl.ModeStatic}))
-	var status *crawl.StatusError
 	n404 := 0
 	for _, e := range got.errs {
-		if errors.As(e, &status) && status.StatusCode == http.StatusNotFound {
+		var httpErr *stac.HTTPError
+		if errors.Is(e, stac.ErrNotFound) && errors.As(e, &httpErr) && httpErr.StatusCode == http.StatusNotFound {
 			n404++
 		}
 		if !strings.Contains(e.Error(), e.Parent) {
