@@ -1,0 +1,248 @@
+package retry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stacq/stacq/internal/redact"
+)
+
+// AttemptsHeader is set on a response the Transport hands back after
+// retrying: the number of attempts made, for callers that only see the
+// response. Attempts reads it.
+const AttemptsHeader = "X-Stacq-Attempts"
+
+// maxReplayBody bounds a request body buffered for replay; a bigger body
+// without GetBody is sent once, without retries.
+const maxReplayBody = 16 << 20
+
+// Transport returns a RoundTripper that sends each request through base
+// (http.DefaultTransport when nil) and retries it on transient failures.
+//
+// When the retries end on an HTTP status (a 503 that did not go away), the
+// last response itself is returned, with AttemptsHeader set, so the caller
+// still reads the server's error message and builds its own typed error;
+// under Do, the count also reaches Do's *Error. When they end on an error
+// (connection refused), the error is an *Error wrapping the last one.
+//
+// Request bodies are replayed: from req.GetBody when set, else from a copy
+// buffered on the first attempt. Every method is retried; stacq only
+// reads, POST /search included.
+func (p Policy) Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{p: p, base: base}
+}
+
+type transport struct {
+	p    Policy
+	base http.RoundTripper
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	first, getBody, err := replayable(req)
+	if err != nil {
+		return nil, err
+	}
+	b := budgetFrom(ctx)
+	if b == nil {
+		b = &budget{}
+	}
+	method, rurl := req.Method, redact.URL(req.URL.String())
+	for attempt := 1; ; attempt++ {
+		body := first
+		if attempt > 1 && getBody != nil {
+			if body, err = getBody(); err != nil {
+				return nil, err
+			}
+		}
+		resp, cancel, err := t.attempt(ctx, req, body, getBody)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			if !Retryable(err) || body != nil && getBody == nil {
+				// Not transient, or the body cannot be sent again.
+				return nil, t.p.final(b, err, "")
+			}
+			d, info := t.p.next(b, failure{err: err, retryAfter: -1, method: method, url: rurl})
+			if !d.retry {
+				return nil, &Error{Attempts: info.Attempt, Waited: b.waited, Last: err, Reason: d.reason}
+			}
+			if err := t.retry(ctx, info, d.wait); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		status := resp.StatusCode
+		var d decision
+		var info Info
+		if RetryableStatus(status) && (body == nil || getBody != nil) {
+			ra := time.Duration(-1)
+			if v := resp.Header.Get("Retry-After"); v != "" {
+				if w, ok := ParseRetryAfter(v, time.Now()); ok {
+					ra = w
+				}
+			}
+			d, info = t.p.next(b, failure{status: status, retryAfter: ra, method: method, url: rurl})
+		}
+		if !d.retry {
+			b.mu.Lock()
+			b.lastStatus, b.lastErr = 0, nil
+			if status >= 400 {
+				b.lastStatus = status
+			}
+			if b.retries > 0 {
+				resp.Header.Set(AttemptsHeader, strconv.Itoa(b.retries+1))
+			}
+			b.mu.Unlock()
+			return resp, nil
+		}
+		drain(resp.Body)
+		cancel()
+		if err := t.retry(ctx, info, d.wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// attempt sends one copy of req with body, bounded by AttemptTimeout. The
+// returned cancel releases the attempt's timer; on success it is also tied
+// to the response body, so the timeout covers reading it.
+func (t *transport) attempt(ctx context.Context, req *http.Request, body io.ReadCloser, getBody func() (io.ReadCloser, error)) (*http.Response, context.CancelFunc, error) {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if t.p.AttemptTimeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, t.p.AttemptTimeout)
+	}
+	r2 := req.WithContext(actx)
+	if body != nil {
+		r2.Body, r2.GetBody = body, getBody
+	}
+	resp, err := t.base.RoundTrip(r2)
+	if err != nil {
+		cancel()
+		if ctx.Err() == nil && actx.Err() != nil {
+			err = &timeoutError{d: t.p.AttemptTimeout}
+		}
+		return nil, cancel, err
+	}
+	if t.p.AttemptTimeout > 0 {
+		resp.Body = &timedBody{rc: resp.Body, cancel: cancel, parent: ctx, actx: actx, d: t.p.AttemptTimeout}
+	}
+	return resp, cancel, nil
+}
+
+// retry reports a retry and waits for it.
+func (t *transport) retry(ctx context.Context, info Info, wait time.Duration) error {
+	if t.p.OnRetry != nil {
+		t.p.OnRetry(info)
+	}
+	return t.p.wait(ctx, wait)
+}
+
+// timedBody ends an attempt's timer when the body is closed, and reports a
+// read cut by that timer as a timeout (retryable) rather than as the
+// cancellation it is underneath.
+type timedBody struct {
+	rc     io.ReadCloser
+	cancel context.CancelFunc
+	parent context.Context
+	actx   context.Context
+	d      time.Duration
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF && b.parent.Err() == nil && b.actx.Err() != nil {
+		err = &timeoutError{d: b.d}
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	err := b.rc.Close()
+	b.cancel()
+	return err
+}
+
+// drain reads a little of a body being discarded, so its connection can be
+// reused, and closes it.
+func drain(rc io.ReadCloser) {
+	io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
+	rc.Close()
+}
+
+// replayable returns the body for the first attempt and a function giving
+// fresh copies: req.GetBody when set, else a copy read into memory. Both
+// are nil without a body; getBody is nil for a body too big to keep, which
+// is then sent once.
+func replayable(req *http.Request) (first io.ReadCloser, getBody func() (io.ReadCloser, error), err error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil, nil
+	}
+	if req.GetBody != nil {
+		return req.Body, req.GetBody, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, maxReplayBody+1))
+	if err != nil {
+		req.Body.Close()
+		return nil, nil, err
+	}
+	if len(data) > maxReplayBody {
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(data), req.Body), req.Body}, nil, nil
+	}
+	req.Body.Close()
+	getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	first, _ = getBody()
+	return first, getBody, nil
+}
+
+// Attempts returns how many attempts the Transport made for resp: the
+// AttemptsHeader value, else 1.
+func Attempts(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	if n, err := strconv.Atoi(resp.Header.Get(AttemptsHeader)); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// ParseRetryAfter reads a Retry-After value: delay seconds or an HTTP date
+// (a date in the past is 0). ok is false for anything else.
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return time.Duration(1<<63 - 1), true
+			}
+			return 0, false
+		}
+		if n > int64((1<<63-1)/time.Second) {
+			return time.Duration(1<<63 - 1), true
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
