@@ -822,3 +822,37 @@ func TestTokenEndpointUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// 50 concurrent requests refused at once after the server rotated its
+// tokens renew the token once between them.
+func TestConcurrent401sRenewOnce(t *testing.T) {
+	p := newProvider(t, "both", "/oauth/token")
+	c := resolve(t, p.apiURL(), p.settings(nil)).Client(nil)
+	get(t, c, p.apiURL()+"/search")
+	p.rotate()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Post(p.apiURL()+"/search", "application/json", strings.NewReader(`{"limit":1}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("status %s", resp.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	wantCount(t, "token requests", &p.tokenReqs, 2)
+	if n := p.apiReqs.Load(); n < 51 || n > 101 {
+		t.Errorf("API requests = %d, want 51..101 (each refused request retried once)", n)
+	}
+	if len(p.bodies) != 50 {
+		t.Errorf("%d POST bodies arrived, want 50", len(p.bodies))
+	}
+}
