@@ -173,6 +173,10 @@ func TestAPIModeOnStaticCatalogFails(t *testing.T) {
 	if len(got.ids) != 0 || len(got.errs) != 1 || !errors.As(got.errs[0], &notSTAC) {
 		t.Errorf("resources %q, errors %v", got.ids, got.errs)
 	}
+	got = collect(t, crawl.Crawl(context.Background(), treeDir(t), crawl.Options{Mode: crawl.ModeAPI}))
+	if len(got.ids) != 0 || len(got.errs) != 1 || !strings.Contains(got.errs[0].Error(), "needs an http(s) URL") {
+		t.Errorf("local root in API mode: resources %q, errors %v", got.ids, got.errs)
+	}
 }
 
 func TestAPICancelWhileBlocked(t *testing.T) {

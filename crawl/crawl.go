@@ -123,8 +123,9 @@ var Skip = errors.New("crawl: skip this resource")
 // Mode chooses how the root is crawled.
 type Mode int
 
-// Modes. ModeAuto tries the root as a STAC API and falls back to a static
-// walk; local paths are always walked statically.
+// Modes. ModeAuto tries an http(s) root as a STAC API and falls back to a
+// static walk when it is not one; a local root is always walked statically,
+// and is an error with ModeAPI.
 const (
 	ModeAuto Mode = iota
 	ModeAPI
@@ -246,10 +247,14 @@ func (c *Crawler) count(r Resource, err error) {
 
 // Crawl walks the catalog, collection or API at root (an http(s) URL, a
 // file:// URL or a local path) and yields each resource as it is found, in
-// no particular order. Errors about one resource are yielded as
-// *ResourceError values and the crawl goes on; an error about the crawl as a
-// whole (bad options, a root that cannot be read, ctx cancelled) is yielded
-// last. Breaking out of the loop stops every worker before the loop returns.
+// no particular order. Errors about one resource, the root included, are
+// yielded as *ResourceError values and the crawl goes on; an error about the
+// crawl as a whole (bad options, ctx cancelled) is yielded last and is not a
+// *ResourceError. Breaking out of the loop stops every worker before the loop
+// returns.
+//
+// The crawl remembers the URL of every resource it visited, so its memory
+// grows with the size of the catalog (about 100 bytes per item).
 func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, error] {
 	return func(yield func(Resource, error) bool) {
 		c.mu.Lock()

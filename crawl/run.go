@@ -245,6 +245,10 @@ func (r *run) do(t task) {
 // root opens an http(s) root as an API, unless told not to, and walks it
 // statically when it is not one.
 func (r *run) root(t task) {
+	if t.loc.local() && r.opts.Mode == ModeAPI {
+		r.fail(t.loc.String(), KindCatalog, "", errors.New("a STAC API needs an http(s) URL, not a local path"))
+		return
+	}
 	if t.loc.local() || r.opts.Mode == ModeStatic {
 		r.doc(task{kind: taskDoc, loc: t.loc})
 		return
