@@ -608,3 +608,45 @@ func TestRemoteCatalogCannotLinkToFiles(t *testing.T) {
 		t.Errorf("errors %v", got.errs)
 	}
 }
+
+// A redirected document is named by where it was read from: its relative
+// links resolve from there, and another link to that place is a duplicate.
+func TestStaticRedirects(t *testing.T) {
+	docs := map[string]string{
+		"/catalog.json": `{"type":"Catalog","id":"root","description":"","links":[
+			{"rel":"child","href":"./moved/catalog.json"},{"rel":"child","href":"./new/place/catalog.json"}]}`,
+		"/new/place/catalog.json": `{"type":"Catalog","id":"moved","description":"","links":[{"rel":"item","href":"./item.json"}]}`,
+		"/new/place/item.json":    `{"type":"Feature","id":"it","geometry":null,"properties":{"datetime":null}}`,
+	}
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		if r.URL.Path == "/moved/catalog.json" {
+			http.Redirect(w, r, "/new/place/catalog.json", http.StatusMovedPermanently)
+			return
+		}
+		doc, ok := docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, doc)
+	}))
+	defer srv.Close()
+	for range 5 { // the two links race each other
+		clear(hits)
+		got := collect(t, crawl.Crawl(context.Background(), srv.URL+"/catalog.json", crawl.Options{Concurrency: 2, Mode: crawl.ModeStatic}))
+		if want := []string{"catalog moved", "catalog root", "item it"}; !slices.Equal(got.ids, want) || len(got.errs) > 0 {
+			t.Fatalf("resources %q, errors %v", got.ids, got.errs)
+		}
+		if u := got.resources["catalog moved"].URL; u != srv.URL+"/new/place/catalog.json" {
+			t.Errorf("redirected catalog named %q", u)
+		}
+		if hits["/new/place/item.json"] != 1 {
+			t.Errorf("requests: %v", hits)
+		}
+	}
+}
