@@ -76,6 +76,7 @@ func commands() []*command {
 		itemCommand(),
 		queryablesCommand(),
 		conformanceCommand(),
+		crawlCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
