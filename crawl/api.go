@@ -24,9 +24,9 @@ func isNotSTAC(err error) bool {
 // apiRoot yields the landing page, then every collection that passes the
 // filters, and queues a task per collection to page through its items.
 func (r *run) apiRoot(t task) {
-	root := t.loc.String()
+	root := r.api.RootURL() // after redirects
 	if landing := r.api.Landing(); landing != nil {
-		res := Resource{Kind: KindCatalog, URL: r.api.RootURL(), Catalog: landing}
+		res := Resource{Kind: KindCatalog, URL: root, Catalog: landing}
 		if !r.visit(res) || !r.send(result{r: res}) {
 			return
 		}
