@@ -47,6 +47,7 @@ type Client struct {
 	collectionsURL string
 	queryablesURL  string
 	sentinelHub    bool
+	noPrefetch     bool // WithPrefetch(false)
 }
 
 // Option configures a Client.

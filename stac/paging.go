@@ -45,41 +45,18 @@ func ctxNext(c *Context) json.RawMessage {
 // the current body when the link says "merge") and stops after the last
 // page, an empty page, a next link already followed (servers that repeat
 // their last page), or once max items (0: no cap) have been received; the
-// page that reaches max is cut to it. One page is held at a time.
+// page that reaches max is cut to it. The next page is fetched while the
+// caller handles the current one (see WithPrefetch): two pages are held
+// at a time.
 func pages[T any, P page[T]](ctx context.Context, c *Client, first *request, max int) iter.Seq2[P, error] {
-	return func(yield func(P, error) bool) {
-		seen := map[string]bool{}
-		received := 0
-		for r := first; r != nil; {
-			if err := ctx.Err(); err != nil {
-				yield(nil, err)
-				return
-			}
-			seen[r.key()] = true
-			p := P(new(T))
-			if err := c.fetch(ctx, r, p); err != nil {
-				yield(nil, err)
-				return
-			}
-			n := p.pageLen()
-			if max > 0 && received+n >= max {
-				p.truncate(max - received)
-				yield(p, nil)
-				return
-			}
-			received += n
-			next, err := c.nextRequest(r, p)
-			if err != nil {
-				yield(p, nil) // the page itself is fine
-				yield(nil, err)
-				return
-			}
-			if !yield(p, nil) || n == 0 || next == nil || seen[next.key()] {
-				return
-			}
-			r = next
+	fetch := func(ctx context.Context, r *request) (P, error) {
+		p := P(new(T))
+		if err := c.fetch(ctx, r, p); err != nil {
+			return nil, err
 		}
+		return p, nil
 	}
+	return paged(ctx, c, pageChain[T, P](c, first, max, fetch))
 }
 
 // nextRequest returns the request of the page after p, which r fetched, or
@@ -183,7 +160,7 @@ func mergeBodies(cur, link json.RawMessage) (json.RawMessage, error) {
 	if m == nil {
 		m = map[string]json.RawMessage{}
 	}
-	return json.Marshal(m)
+	return marshalJSON(m)
 }
 
 // fetch performs r and decodes the response into v.

@@ -76,3 +76,59 @@ func sequentialPages[P any](ctx context.Context, first pageStep[P]) iter.Seq2[P,
 		}
 	}
 }
+
+// WithPrefetch turns fetching the next page while the caller handles the
+// current one on (the default) or off. Off, a listing makes one request at
+// a time, and holds one page instead of two.
+func WithPrefetch(on bool) Option {
+	return func(c *Client) { c.noPrefetch = !on }
+}
+
+// paged yields the pages of a chain of steps, fetching one page ahead
+// unless the client was opened WithPrefetch(false).
+func paged[P any](ctx context.Context, c *Client, first pageStep[P]) iter.Seq2[P, error] {
+	if c.noPrefetch {
+		return sequentialPages(ctx, first)
+	}
+	return prefetchPages(ctx, first)
+}
+
+// pageChain is the paging loop of pages as a chain of steps: each step
+// fetches its page with fetch, and reads the next link before the page is
+// handed on, so that the next request can be on its way. It stops after the
+// last page, an empty page, a next link already followed (servers that
+// repeat their last page), or once max items (0: no cap) have been
+// received; the page that reaches max is cut to it. A bad next link ends
+// the chain with an error after its page.
+func pageChain[T any, P page[T]](c *Client, first *request, max int, fetch func(context.Context, *request) (P, error)) pageStep[P] {
+	seen := map[string]bool{} // only the fetching goroutine touches these
+	received := 0
+	var step func(r *request) pageStep[P]
+	step = func(r *request) pageStep[P] {
+		return func(ctx context.Context) (P, pageStep[P], error) {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			seen[r.key()] = true
+			p, err := fetch(ctx, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			n := p.pageLen()
+			if max > 0 && received+n >= max {
+				p.truncate(max - received)
+				return p, nil, nil
+			}
+			received += n
+			next, err := c.nextRequest(r, p)
+			if err != nil {
+				return p, func(context.Context) (P, pageStep[P], error) { return nil, nil, err }, nil
+			}
+			if n == 0 || next == nil || seen[next.key()] {
+				return p, nil, nil
+			}
+			return p, step(next), nil
+		}
+	}
+	return step(first)
+}

@@ -62,8 +62,9 @@ type SearchParams struct {
 	NextLink *Link
 }
 
-// Search yields the items matching p, page after page. It holds one page in
-// memory at a time; breaking out of the loop stops the paging. After an
+// Search yields the items matching p, page after page. It holds two pages
+// in memory, the current one and the next, fetched ahead (see
+// WithPrefetch); breaking out of the loop stops the paging. After an
 // error nothing more is yielded.
 func (c *Client) Search(ctx context.Context, p SearchParams) iter.Seq2[*Item, error] {
 	return itemsOf(c.SearchPages(ctx, p))
@@ -91,6 +92,9 @@ func (c *Client) SearchPages(ctx context.Context, p SearchParams) iter.Seq2[*Ite
 // (numberMatched, or context.matched), with one request for one item. It
 // returns ErrNoCount when the server does not count.
 func (c *Client) Matched(ctx context.Context, p SearchParams) (int64, error) {
+	if err := checkCommon(p.BBox, p.Limit, p.MaxItems); err != nil {
+		return 0, fmt.Errorf("search: %w", err)
+	}
 	p.Limit, p.MaxItems, p.NextLink = 1, 0, nil
 	r, err := c.searchRequest(p)
 	if err != nil {
@@ -226,7 +230,7 @@ func searchQuery(href string, p SearchParams, limit int, filterLang string) (str
 		return "", err
 	}
 	if p.Query != nil {
-		b, err := json.Marshal(p.Query)
+		b, err := marshalJSON(p.Query)
 		if err != nil {
 			return "", fmt.Errorf("query: %w", err)
 		}
@@ -358,7 +362,7 @@ func searchBody(p SearchParams, limit int, filterLang string) (json.RawMessage, 
 			}
 			b.Filter = f
 		} else {
-			b.Filter, _ = json.Marshal(p.Filter)
+			b.Filter, _ = marshalJSON(p.Filter)
 		}
 	}
 	for _, s := range p.SortBy {
@@ -375,11 +379,19 @@ func searchBody(p SearchParams, limit int, filterLang string) (json.RawMessage, 
 	if p.Fields != nil {
 		b.Fields = &postFields{Include: orEmpty(p.Fields.Include), Exclude: orEmpty(p.Fields.Exclude)}
 	}
-	out, err := json.Marshal(b)
-	if err != nil {
+	return marshalJSON(b)
+}
+
+// marshalJSON is json.Marshal without the escaping of <, > and & that
+// only matters inside HTML: CQL2 text is full of comparisons.
+func marshalJSON(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func orEmpty(s []string) []string {
