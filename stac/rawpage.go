@@ -1,11 +1,15 @@
 package stac
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/stacq/stacq/internal/rawjson"
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // RawItem is one item of a search page kept as the JSON the server sent:
@@ -169,4 +173,60 @@ func rawItem(v []byte, prev string) (RawItem, error) {
 		err = nil
 	}
 	return r, err
+}
+
+func (p *RawPage) pageLen() int                 { return len(p.Items) }
+func (p *RawPage) pageLinks() []*Link           { return p.Links }
+func (p *RawPage) truncate(n int)               { p.Items = p.Items[:n] }
+func (p *RawPage) addLink(l *Link)              { p.Links = append(p.Links, l) }
+func (p *RawPage) contextNext() json.RawMessage { return ctxNext(p.Context) }
+
+// SearchRawPages is SearchPages with the items left as the JSON the server
+// sent (RawItem): the fast path for callers that pass items on without
+// looking inside them, such as an export to GeoJSON. Paging, MaxItems,
+// NextLink and prefetching are as for SearchPages.
+func (c *Client) SearchRawPages(ctx context.Context, p SearchParams) iter.Seq2[*RawPage, error] {
+	first, err := c.searchRequest(p)
+	if err != nil {
+		return failed[*RawPage](err)
+	}
+	if p.NextLink != nil {
+		if first, err = c.followRequest(first, p.NextLink); err != nil {
+			return failed[*RawPage](fmt.Errorf("search: resume: %w", err))
+		}
+	}
+	return paged(ctx, c, pageChain[RawPage](c, first, p.MaxItems, c.rawFetcher()))
+}
+
+// rawFetcher returns a fetch function for raw pages. Each body is read
+// whole (its next link comes after the items, and the next request must
+// not wait for them), into a buffer sized from the page before so that it
+// is not copied while it grows; the items are sub-slices of it.
+func (c *Client) rawFetcher() func(context.Context, *request) (*RawPage, error) {
+	sizeHint := 0 // only the fetching goroutine uses it
+	return func(ctx context.Context, r *request) (*RawPage, error) {
+		resp, err := c.send(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		size := sizeHint + sizeHint/8 + 512
+		if resp.ContentLength > 0 && resp.ContentLength < 1<<30 {
+			size = int(resp.ContentLength) + 1 // +1: ReadFrom wants room to see EOF
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, size))
+		if _, err := buf.ReadFrom(resp.Body); err != nil {
+			if ctxErr := requestCtxErr(resp); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return nil, fmt.Errorf("%s %s: reading the page: %w", r.method, redact.URL(r.url), err)
+		}
+		body := buf.Bytes()
+		sizeHint = len(body)
+		p, err := decodeRawPage(body)
+		if err != nil {
+			return nil, &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
+		}
+		return p, nil
+	}
 }
