@@ -47,7 +47,11 @@ func parseRoot(root string) (location, error) {
 		}
 		switch u.Scheme {
 		case "http", "https":
-			return location{url: normalURL(u)}, nil
+			loc, err := remote(u)
+			if err != nil {
+				return location{}, fmt.Errorf("crawl: root %q: %w", redact.URL(root), err)
+			}
+			return loc, nil
 		case "file":
 			return localLocation(filepath.FromSlash(u.Path))
 		default:
@@ -125,7 +129,7 @@ func resolve(base location, href string) (location, error) {
 	if base.local() {
 		switch {
 		case ref.Scheme == "http" || ref.Scheme == "https":
-			return location{url: normalURL(ref)}, nil
+			return remote(ref)
 		case ref.Scheme == "file":
 			return location{path: filepath.Clean(filepath.FromSlash(ref.Path))}, nil
 		case ref.Scheme != "" && len(ref.Scheme) > 1:
@@ -140,7 +144,22 @@ func resolve(base location, href string) (location, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return location{}, fmt.Errorf("unsupported scheme %q in a remote catalog", u.Scheme)
 	}
-	return location{url: normalURL(u)}, nil
+	return remote(u)
+}
+
+// remote returns the location of an http(s) URL, refusing URLs that would
+// not survive a round trip through their string form (url.Parse accepts
+// "//::" as a host, which no request can reach).
+func remote(u *url.URL) (location, error) {
+	n := normalURL(u)
+	if n.Host == "" {
+		return location{}, fmt.Errorf("URL %q has no host", redact.URL(n.String()))
+	}
+	if _, err := url.Parse(n.String()); err != nil {
+		// err quotes the whole URL, credentials included: leave it out.
+		return location{}, fmt.Errorf("URL %q: invalid host or port", redact.URL(n.String()))
+	}
+	return location{url: n}, nil
 }
 
 // fetch reads a document. The returned location is where it was finally
