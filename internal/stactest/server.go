@@ -63,6 +63,7 @@ type Server struct {
 	// pages; TokenRequests counts token endpoint requests.
 	Requests, Searches, TokenRequests atomic.Int64
 
+	base   string // the server's URL, known before it starts
 	mu     sync.Mutex
 	tokens map[string]time.Time // valid access tokens and their expiry
 }
@@ -89,21 +90,24 @@ func New(opts Options) *Server {
 		s.opts.PostPaging = PostMerge
 	}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.Start()
+	// The items carry absolute links, so they are made from the listener's
+	// address before the server starts answering.
+	s.base = "http://" + s.Listener.Addr().String()
 	s.items = makeItems(s.opts.Items, s.opts.Collections, s.RootURL())
+	s.Start()
 	return s
 }
 
 // RootURL is the landing page URL.
 func (s *Server) RootURL() string {
 	if s.opts.SentinelHub {
-		return s.URL + "/api/v1/catalog/1.0.0"
+		return s.base + "/api/v1/catalog/1.0.0"
 	}
-	return s.URL + "/v1"
+	return s.base + "/v1"
 }
 
 // TokenURL is the OAuth2 token endpoint.
-func (s *Server) TokenURL() string { return s.URL + "/oauth/token" }
+func (s *Server) TokenURL() string { return s.base + "/oauth/token" }
 
 // RevokeTokens invalidates every access token issued so far, as a provider
 // does when it rotates keys: the next API request gets 401.
@@ -134,7 +138,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing, invalid or expired access token")
 		return
 	}
-	root := strings.TrimPrefix(s.RootURL(), s.URL)
+	root := strings.TrimPrefix(s.RootURL(), s.base)
 	path, ok := strings.CutPrefix(r.URL.Path, root)
 	if !ok {
 		writeError(w, http.StatusNotFound, "NotFound", "no such path: "+r.URL.Path)
