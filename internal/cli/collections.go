@@ -32,6 +32,7 @@ func collectionsCommand() *command {
 			fs.StringVar(&format, "format", "json", "json (one document), ndjson (one collection per line) or ids (one id per line)")
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 0)
 				if len(args) != 1 {
 					return usagef("expected one URL, got %d arguments", len(args))
 				}
@@ -119,6 +120,7 @@ func collectionCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 1)
 				if len(args) != 2 {
 					return usagef("expected URL and collection ID, got %d arguments", len(args))
 				}
@@ -145,6 +147,7 @@ func itemCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 2)
 				if len(args) != 3 {
 					return usagef("expected URL, collection ID and item ID, got %d arguments", len(args))
 				}
@@ -176,6 +179,7 @@ func itemsCommand() *command {
 			of := addOutputFlags(fs)
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 1)
 				if len(args) != 2 {
 					return usagef("expected URL and collection ID, got %d arguments", len(args))
 				}
@@ -216,6 +220,7 @@ func queryablesCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 0)
 				if len(args) < 1 || len(args) > 2 {
 					return usagef("expected URL and an optional collection ID, got %d arguments", len(args))
 				}
@@ -246,6 +251,7 @@ func conformanceCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 0)
 				if len(args) != 1 {
 					return usagef("expected one URL, got %d arguments", len(args))
 				}

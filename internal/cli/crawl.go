@@ -46,6 +46,7 @@ func crawlCommand() *command {
 			of := addOutputFlags(fs)
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				args = cf.withDefaultURL(io, args, 0)
 				if len(args) != 1 {
 					return usagef("expected one URL or path, got %d arguments", len(args))
 				}

@@ -183,6 +183,7 @@ func (sf *searchFlags) params(io IO) (stac.SearchParams, error) {
 }
 
 func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
+	args = sf.client.withDefaultURL(io, args, 0)
 	if len(args) != 1 {
 		return usagef("expected one URL, got %d arguments", len(args))
 	}

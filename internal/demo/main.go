@@ -5,9 +5,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,41 +48,55 @@ func run(bin, outDir string) error {
 	if err := os.WriteFile(secretFile, []byte("demo-secret-do-not-print\n"), 0o600); err != nil {
 		return err
 	}
+	// The client id and token endpoint come from the environment, the
+	// secret from a 0600 file: nothing secret on the command lines below.
 	env := append(os.Environ(),
 		"STACQ_CLIENT_ID=demo-client",
-		"STACQ_CLIENT_SECRET=demo-secret-do-not-print",
+		"STACQ_TOKEN_URL="+srv.TokenURL(),
+		"STACQ_AUTH_STYLE=body",
 		"STACQ_CACHE_DIR="+cacheDir,
 	)
 	api := srv.RootURL()
-	authArgs := []string{"--token-url", srv.TokenURL()}
+	authArgs := []string{"--client-secret-file", secretFile}
 	out := filepath.Join(outDir, "sentinel-2.geojson")
-	fmt.Printf("A local STAC API is running at %s (OAuth2 client credentials required, token URL %s).\n\n", api, srv.TokenURL())
+	fmt.Printf("A local STAC API is running at %s (OAuth2 client credentials required, token URL %s).\n", api, srv.TokenURL())
+	fmt.Printf("Environment: STACQ_CLIENT_ID=demo-client STACQ_TOKEN_URL=%s STACQ_AUTH_STYLE=body STACQ_CACHE_DIR=%s\n\n", srv.TokenURL(), cacheDir)
 
 	steps := [][]string{
-		append([]string{"conformance", api}, authArgs...),
+		append([]string{"conformance", api, "-v"}, authArgs...),
 		append([]string{"collections", api, "--format", "ids"}, authArgs...),
 		append([]string{"search", api, "-c", "sentinel-2-l2a", "--datetime", "2023-01/2023-03", "--matched"}, authArgs...),
 		append([]string{"search", api, "-c", "sentinel-2-l2a", "--datetime", "2023-01/2023-03",
 			"--limit", "100", "--max-items", "1000", "-o", out, "-v"}, authArgs...),
 		append([]string{"auth", "status", api}, authArgs...),
 	}
+	var all bytes.Buffer // everything stacq printed, checked for secrets below
 	for _, args := range steps {
 		fmt.Printf("$ stacq %s\n", strings.Join(args, " "))
+		before := srv.TokenRequests.Load()
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+		w := io.MultiWriter(os.Stdout, &all)
+		cmd.Stdout, cmd.Stderr = w, w
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("stacq %s: %w", args[0], err)
 		}
-		fmt.Println()
+		fmt.Printf("[token requests in this run: %d]\n\n", srv.TokenRequests.Load()-before)
 	}
 	n, err := countFeatures(out)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s holds a FeatureCollection of %d items.\n", out, n)
-	fmt.Printf("The server answered %d API requests and %d token requests (one token, reused by every run).\n",
-		srv.Requests.Load()-srv.TokenRequests.Load(), srv.TokenRequests.Load())
+	tokens := srv.TokenRequests.Load()
+	fmt.Printf("The server answered %d API requests and %d token request(s) in %d runs of stacq: the first run got a token,\n"+
+		"the others read it from the token cache on disk.\n", srv.Requests.Load()-tokens, tokens, len(steps))
+	if strings.Contains(all.String(), "demo-secret-do-not-print") {
+		return fmt.Errorf("the client secret appeared in stacq's output")
+	}
+	if tokens != 1 {
+		return fmt.Errorf("%d token requests, want 1", tokens)
+	}
 	return nil
 }
 
