@@ -134,6 +134,10 @@ func (t *transport) attempt(ctx context.Context, req *http.Request, body io.Read
 		}
 		return nil, cancel, err
 	}
+	// The caller sees its own request, not the attempt's copy: a decoder
+	// that checks resp.Request.Context() to tell a cancellation from a bad
+	// body must not take an attempt's timeout for the caller's cancel.
+	resp.Request = req
 	if t.p.AttemptTimeout > 0 {
 		resp.Body = &timedBody{rc: resp.Body, cancel: cancel, parent: ctx, actx: actx, d: t.p.AttemptTimeout}
 	}
