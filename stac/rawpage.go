@@ -186,6 +186,9 @@ func (p *RawPage) contextNext() json.RawMessage { return ctxNext(p.Context) }
 // looking inside them, such as an export to GeoJSON. Paging, MaxItems,
 // NextLink and prefetching are as for SearchPages.
 func (c *Client) SearchRawPages(ctx context.Context, p SearchParams) iter.Seq2[*RawPage, error] {
+	if p.Parallel > 1 {
+		return parallelSearch(ctx, c, p, c.SearchRawPages, keepRawItems)
+	}
 	first, err := c.searchRequest(p)
 	if err != nil {
 		return failed[*RawPage](err)

@@ -60,6 +60,13 @@ type SearchParams struct {
 	// since a POST link with "merge" is merged into their body. MaxItems
 	// counts from the resumed page.
 	NextLink *Link
+	// Parallel, above 1, splits the search over its datetime range into
+	// that many windows searched at once, for exports where the order does
+	// not matter: pages come as they arrive, each item once (an item at a
+	// window boundary is dropped the second time), MaxItems still caps the
+	// total. An open or missing end of Datetime is taken from the temporal
+	// extents of Collections. A parallel search cannot be resumed.
+	Parallel int
 }
 
 // Search yields the items matching p, page after page. It holds two pages
@@ -76,6 +83,9 @@ func (c *Client) Search(ctx context.Context, p SearchParams) iter.Seq2[*Item, er
 // resumes the search later. With MaxItems, the last page is cut to the
 // number of items still wanted.
 func (c *Client) SearchPages(ctx context.Context, p SearchParams) iter.Seq2[*ItemCollection, error] {
+	if p.Parallel > 1 {
+		return parallelSearch(ctx, c, p, c.SearchPages, keepItems)
+	}
 	first, err := c.searchRequest(p)
 	if err != nil {
 		return failed[*ItemCollection](err)

@@ -1,0 +1,203 @@
+package stac
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stacq/stacq/internal/stactest"
+)
+
+func TestSplitWindows(t *testing.T) {
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	for _, tc := range []struct {
+		start, end string
+		n          int
+		want       []string
+	}{
+		{"2023-01-01T00:00:00Z", "2023-01-05T00:00:00Z", 4, []string{
+			"2023-01-01T00:00:00Z/2023-01-02T00:00:00Z", "2023-01-02T00:00:00Z/2023-01-03T00:00:00Z",
+			"2023-01-03T00:00:00Z/2023-01-04T00:00:00Z", "2023-01-04T00:00:00Z/2023-01-05T00:00:00Z"}},
+		{"2023-01-01T00:00:00Z", "2023-01-01T00:00:10Z", 3, []string{
+			"2023-01-01T00:00:00Z/2023-01-01T00:00:03Z", "2023-01-01T00:00:03Z/2023-01-01T00:00:06Z",
+			"2023-01-01T00:00:06Z/2023-01-01T00:00:10Z"}},
+		// Fewer seconds than windows; fractions widen outwards.
+		{"2023-01-01T00:00:00.5Z", "2023-01-01T00:00:02.5Z", 8, []string{
+			"2023-01-01T00:00:00Z/2023-01-01T00:00:01Z", "2023-01-01T00:00:01Z/2023-01-01T00:00:02Z",
+			"2023-01-01T00:00:02Z/2023-01-01T00:00:03Z"}},
+		{"2023-01-01T00:00:00+02:00", "2023-01-01T10:00:00+02:00", 1, []string{"2022-12-31T22:00:00Z/2023-01-01T08:00:00Z"}},
+	} {
+		got := splitWindows(at(tc.start), at(tc.end), tc.n)
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("splitWindows(%s, %s, %d) =\n%v\nwant\n%v", tc.start, tc.end, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestParseInterval(t *testing.T) {
+	s, e, err := parseInterval("2023-01-01T00:00:00Z/..")
+	if err != nil || s.IsZero() || !e.IsZero() {
+		t.Fatalf("open end: %v %v %v", s, e, err)
+	}
+	s, e, err = parseInterval("2023-06-01T00:00:00Z")
+	if err != nil || !s.Equal(e) {
+		t.Fatalf("instant: %v %v %v", s, e, err)
+	}
+	if _, _, err := parseInterval("2023/2024"); err == nil {
+		t.Fatal("partial dates accepted")
+	}
+}
+
+// searchAll collects (collection, id) of every item of a search, typed or raw.
+func searchAll(t *testing.T, c *Client, p SearchParams, raw bool) []string {
+	t.Helper()
+	var keys []string
+	if raw {
+		for page, err := range c.SearchRawPages(context.Background(), p) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Items {
+				keys = append(keys, it.Collection+"/"+it.ID)
+			}
+		}
+		return keys
+	}
+	for page, err := range c.SearchPages(context.Background(), p) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Features {
+			keys = append(keys, it.Collection+"/"+it.ID)
+		}
+	}
+	return keys
+}
+
+// A parallel search yields every item once, boundary items included, with
+// its windows' requests in flight at the same time.
+func TestParallelSearchEveryItemOnce(t *testing.T) {
+	epoch := stactest.Epoch
+	// Items are hourly from epoch; 4 windows of 50 h put items 50, 100 and
+	// 150 on window boundaries, where both windows return them.
+	closed := epoch.Format(time.RFC3339) + "/" + epoch.Add(200*time.Hour).Format(time.RFC3339)
+	for _, tc := range []struct {
+		name  string
+		p     SearchParams
+		want  int
+		exact bool // every item of the server
+	}{
+		{"closed range GET", SearchParams{Limit: 7, Datetime: closed, Method: "GET"}, 200, true},
+		{"closed range POST", SearchParams{Limit: 7, Datetime: closed, Method: "POST"}, 200, true},
+		{"open end from the extent", SearchParams{Limit: 9, Collections: []string{"sentinel-2-l2a"},
+			Datetime: epoch.Format(time.RFC3339) + "/.."}, 200, true},
+		{"no datetime, from the extent", SearchParams{Limit: 9, Collections: []string{"sentinel-2-l2a"}}, 200, true},
+		{"max items", SearchParams{Limit: 7, Datetime: closed, MaxItems: 37}, 37, false},
+	} {
+		for _, raw := range []bool{false, true} {
+			name := tc.name
+			if raw {
+				name += " raw"
+			}
+			t.Run(name, func(t *testing.T) {
+				var inFlight, maxInFlight atomic.Int32
+				s := stactest.New(stactest.Options{Items: 200, Intercept: func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+					if strings.HasSuffix(r.URL.Path, "/search") {
+						n := inFlight.Add(1)
+						defer inFlight.Add(-1)
+						for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+						}
+						time.Sleep(2 * time.Millisecond)
+					}
+					return false
+				}})
+				defer s.Close()
+				c := openTest(t, s)
+				p := tc.p
+				p.Parallel = 4
+				keys := searchAll(t, c, p, raw)
+				seen := map[string]bool{}
+				for _, k := range keys {
+					if seen[k] {
+						t.Fatalf("item %s yielded twice", k)
+					}
+					seen[k] = true
+				}
+				if len(keys) != tc.want {
+					t.Fatalf("%d items, want %d", len(keys), tc.want)
+				}
+				if tc.exact {
+					p.Parallel = 0
+					for _, k := range searchAll(t, c, p, raw) {
+						if !seen[k] {
+							t.Fatalf("item %s missing from the parallel search", k)
+						}
+					}
+				}
+				if maxInFlight.Load() < 2 {
+					t.Fatalf("at most %d search request in flight: the windows did not run at once", maxInFlight.Load())
+				}
+			})
+		}
+	}
+}
+
+func TestParallelSearchNeedsARange(t *testing.T) {
+	s := stactest.New(stactest.Options{Items: 10})
+	defer s.Close()
+	c := openTest(t, s)
+	for _, tc := range []struct {
+		p    SearchParams
+		want string
+	}{
+		{SearchParams{Parallel: 4}, "needs a closed datetime range"},
+		{SearchParams{Parallel: 4, Datetime: "2023-01-01T00:00:00Z/.."}, "needs a closed datetime range"},
+		{SearchParams{Parallel: 4, Collections: []string{"nope"}}, "temporal extent of nope"},
+		{SearchParams{Parallel: 4, Datetime: "2023-01-01T00:00:00Z/2023-02-01T00:00:00Z", NextLink: &Link{Href: "x"}}, "cannot resume"},
+	} {
+		var err error
+		for _, e := range c.SearchPages(context.Background(), tc.p) {
+			if e != nil {
+				err = e
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.p, err, tc.want)
+		}
+	}
+}
+
+// countingTransport counts the requests sent through it.
+type countingTransport struct{ n atomic.Int64 }
+
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Stopping a parallel search cancels every window's requests: once the
+// loop has ended, no request is sent.
+func TestParallelSearchBreakStopsEveryWindow(t *testing.T) {
+	s := stactest.New(stactest.Options{Items: 400, Latency: 5 * time.Millisecond})
+	defer s.Close()
+	rt := &countingTransport{}
+	c := openTest(t, s, WithHTTPClient(&http.Client{Transport: rt}))
+	closed := stactest.Epoch.Format(time.RFC3339) + "/" + stactest.Epoch.Add(400*time.Hour).Format(time.RFC3339)
+	for range c.SearchRawPages(context.Background(), SearchParams{Limit: 5, Datetime: closed, Parallel: 4}) {
+		break
+	}
+	n := rt.n.Load()
+	time.Sleep(30 * time.Millisecond)
+	if m := rt.n.Load(); m != n {
+		t.Fatalf("%d more requests sent after the search stopped", m-n)
+	}
+}
