@@ -52,7 +52,12 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 // the -v trace sits next to the wire, so retries and token requests show too,
 // and authentication wraps it.
 func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
-	var base http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// Prefetch, --parallel and crawl workers hold several requests to one
+	// host at once: keep all their connections alive for reuse (the
+	// default keeps 2 and closes the rest after each response).
+	t.MaxIdleConnsPerHost = 64
+	var base http.RoundTripper = t
 	if cf.verbose {
 		base = &traceTransport{next: base, w: io.Stderr}
 	}
@@ -63,8 +68,9 @@ func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
 	return &http.Client{Transport: rt, Timeout: cf.timeout}, nil
 }
 
-// open opens the STAC API at rawURL with the command's flags.
-func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string) (*stac.Client, error) {
+// open opens the STAC API at rawURL with the command's flags, and extra
+// options of the command.
+func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...stac.Option) (*stac.Client, error) {
 	headers, err := cf.parseHeaders()
 	if err != nil {
 		return nil, err
@@ -79,7 +85,7 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string) (*stac.Cl
 			opts = append(opts, stac.WithHeader(name, v))
 		}
 	}
-	return stac.Open(ctx, rawURL, opts...)
+	return stac.Open(ctx, rawURL, append(opts, extra...)...)
 }
 
 // traceTransport prints one line per HTTP exchange on stderr, with

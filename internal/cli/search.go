@@ -78,6 +78,8 @@ type searchFlags struct {
 	maxItems    int
 	method      string
 	matched     bool
+	parallel    int
+	prefetch    bool
 }
 
 func searchCommand() *command {
@@ -112,6 +114,8 @@ func searchCommand() *command {
 			fs.IntVar(&sf.maxItems, "max-items", 0, "stop after this many items (0: all)")
 			fs.StringVar(&sf.method, "method", "", "GET or POST (default: POST when the API offers it)")
 			fs.BoolVar(&sf.matched, "matched", false, "print only the number of matching items")
+			fs.IntVar(&sf.parallel, "parallel", 0, "split the search over its datetime range into N windows searched at once (output order not kept; needs a closed --datetime or collections with a temporal extent)")
+			fs.BoolVar(&sf.prefetch, "prefetch", true, "request the next page while writing the current one")
 			sf.out = addOutputFlags(fs)
 			sf.client = addClientFlags(fs)
 			return sf.run
@@ -173,6 +177,13 @@ func (sf *searchFlags) params(io IO) (stac.SearchParams, error) {
 		return p, usagef("--max-items: expected a positive number, got %d", sf.maxItems)
 	}
 	p.MaxItems = sf.maxItems
+	if sf.parallel < 0 || sf.parallel > maxParallel {
+		return p, usagef("--parallel: expected 1 to %d windows, got %d", maxParallel, sf.parallel)
+	}
+	p.Parallel = sf.parallel
+	if p.Parallel > 1 && len(p.Collections) == 0 && !closedInterval(p.Datetime) {
+		return p, usagef("--parallel: splitting a search needs a closed --datetime range (start/end), or --collections whose temporal extents give one")
+	}
 	switch m := strings.ToUpper(sf.method); m {
 	case "", "GET", "POST":
 		p.Method = m
@@ -210,12 +221,12 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := sf.client.open(ctx, io, args[0])
+	c, err := sf.client.open(ctx, io, args[0], stac.WithPrefetch(sf.prefetch))
 	if err != nil {
 		out.Abort()
 		return err
 	}
-	return writePages(ctx, io, sf.client, out, params.MaxItems, c.SearchPages(ctx, params))
+	return writeRawPages(ctx, io, sf.client, out, params.MaxItems, c.SearchRawPages(ctx, params))
 }
 
 // writePages writes the features of pages to out, at most maxItems of them

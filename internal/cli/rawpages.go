@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"iter"
+	"strings"
+
+	"github.com/stacq/stacq/stac"
+)
+
+// writeRawPages is writePages for raw pages: each item is written as the
+// server sent it (whitespace removed), without being decoded into a
+// stac.Item and encoded again, which is most of the CPU time of an export.
+func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, maxItems int, pages iter.Seq2[*stac.RawPage, error]) error {
+	prog := startProgress(io, cf.quiet)
+	defer prog.stop()
+	var err error
+pages:
+	for page, perr := range pages {
+		if perr != nil {
+			err = perr
+			break
+		}
+		prog.page()
+		for _, item := range page.Items {
+			if err = out.Write(item.JSON); err != nil {
+				break pages
+			}
+			prog.item()
+			if maxItems > 0 && out.count >= maxItems {
+				break pages
+			}
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
+}
+
+// maxParallel caps --parallel: more windows than this mostly load the
+// server.
+const maxParallel = 32
+
+// closedInterval reports whether datetime (as geo.Interval.String writes
+// it) is an interval with both ends.
+func closedInterval(datetime string) bool {
+	start, end, ok := strings.Cut(datetime, "/")
+	return ok && start != "" && start != ".." && end != "" && end != ".."
+}
