@@ -22,7 +22,7 @@ func TestOpenRecorded(t *testing.T) {
 			"core": true, "item-search": true, "collections": true, "features": true, "ogcapi-features": true,
 			"sort": true, "fields": true, "query": true, "item-search#sort": true,
 			"filter": false, "free-text": false, "collection-search": false, "context": false,
-			"https://api.stacspec.org/v1.0.0/item-search":     true,
+			"https://api.stacspec.org/v1.0.0/item-search":      true,
 			"https://api.stacspec.org/v1.0.0-rc.1/item-search": false, // exact URIs match exactly
 		}},
 		{"/api/stac/v1", "Microsoft Planetary Computer STAC API", map[string]bool{

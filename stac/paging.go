@@ -121,7 +121,7 @@ func (c *Client) followRequest(r *request, l *Link) (*request, error) {
 			// its href (which carries the page token).
 			next.body = r.body
 		}
-		if next.body == nil {
+		if len(bytes.TrimSpace(next.body)) == 0 {
 			next.body = json.RawMessage("{}")
 		}
 	default:

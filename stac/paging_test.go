@@ -454,7 +454,7 @@ func TestSentinelHubPaging(t *testing.T) {
 		writeJSON(w, 200, map[string]any{
 			"type": "Catalog", "id": "sentinel-hub", "description": "Sentinel Hub STAC catalog", "stac_version": "1.0.0",
 			"conformsTo": []string{"https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/item-search"},
-			"links": []any{map[string]any{"rel": "search", "href": s.URL + root + "/search", "type": "application/geo+json"}},
+			"links":      []any{map[string]any{"rel": "search", "href": s.URL + root + "/search", "type": "application/geo+json"}},
 		})
 	})
 	s.mux.HandleFunc(root+"/search", func(w http.ResponseWriter, r *http.Request) {

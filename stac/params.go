@@ -36,17 +36,14 @@ func ParseSortBy(s string) ([]SortBy, error) {
 		case strings.HasPrefix(part, "+"):
 			part = part[1:]
 		default:
-			if field, dir, ok := strings.Cut(part, ":"); ok {
-				switch strings.ToLower(strings.TrimSpace(dir)) {
+			// A colon may also be part of a field name (eo:cloud_cover):
+			// only a last ":asc" or ":desc" is a direction.
+			if i := strings.LastIndex(part, ":"); i >= 0 {
+				switch strings.ToLower(strings.TrimSpace(part[i+1:])) {
 				case "asc":
+					part = strings.TrimSpace(part[:i])
 				case "desc":
-					sb.Direction = "desc"
-				default:
-					// A colon may be part of a field name (eo:cloud_cover).
-					ok = false
-				}
-				if ok {
-					part = strings.TrimSpace(field)
+					sb.Direction, part = "desc", strings.TrimSpace(part[:i])
 				}
 			}
 		}
