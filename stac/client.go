@@ -35,8 +35,11 @@ const (
 // requests (method, URL, status, duration), wrap that client's Transport:
 // every request of the Client, paging included, goes through it.
 type Client struct {
-	hc        *http.Client
-	header    http.Header // static headers, from WithHeader
+	hc     *http.Client
+	header http.Header // static headers, from WithHeader
+	// apiHosts are the hosts of the landing page and of its search and
+	// data links: the only ones that get the static headers.
+	apiHosts  map[string]bool
 	userAgent string
 
 	root           string // the landing page URL, after redirects
@@ -64,9 +67,11 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithHeader adds a header sent with every request. It may be given
-// several times, also for the same name. An Accept header given here
-// replaces the client's own.
+// WithHeader adds a header sent with every request to the API's hosts (the
+// landing page's, and those of its search and data links; not to other
+// hosts a next link may point to, since such headers often carry API keys).
+// It may be given several times, also for the same name. An Accept header
+// given here replaces the client's own.
 func WithHeader(name, value string) Option {
 	return func(c *Client) { c.header.Add(name, value) }
 }
@@ -89,6 +94,7 @@ func Open(ctx context.Context, rootURL string, opts ...Option) (*Client, error) 
 		return nil, fmt.Errorf("open %s: expected an http(s) URL of a STAC API landing page", redact.URL(rootURL))
 	}
 	c.root = u.String()
+	c.apiHosts = map[string]bool{u.Host: true}
 	if err := c.readLanding(ctx); err != nil {
 		return nil, err
 	}
@@ -108,6 +114,7 @@ func (c *Client) readLanding(ctx context.Context) error {
 	defer resp.Body.Close()
 	if resp.Request != nil && resp.Request.URL != nil {
 		c.root = resp.Request.URL.String() // after redirects: relative links resolve from here
+		c.apiHosts[resp.Request.URL.Host] = true
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxLandingBody))
 	if err != nil {
@@ -171,6 +178,11 @@ func (c *Client) classify(body []byte, contentType string) error {
 			c.collectionsURL = c.resolve(l.Href)
 		case "http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables":
 			c.queryablesURL = c.resolve(l.Href)
+		}
+	}
+	for _, href := range []string{c.searchGET, c.searchPOST, c.collectionsURL} {
+		if u, err := url.Parse(href); err == nil && href != "" {
+			c.apiHosts[u.Host] = true
 		}
 	}
 	isAPI := len(cat.ConformsTo) > 0 || c.searchGET != "" || c.searchPOST != "" ||
@@ -306,8 +318,10 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for name, vals := range c.header {
-		req.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), vals...)
+	if c.apiHosts[req.URL.Host] {
+		for name, vals := range c.header {
+			req.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), vals...)
+		}
 	}
 	for name, vals := range r.header {
 		req.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), vals...)

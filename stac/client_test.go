@@ -208,3 +208,30 @@ func TestHeaders(t *testing.T) {
 		}
 	}
 }
+
+// Static headers often carry API keys: they go to the API's hosts only,
+// not to another host that a next link points to.
+func TestStaticHeadersStayOnAPIHosts(t *testing.T) {
+	other := setup(t)
+	other.mux.HandleFunc("/page2", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, featurePage([]string{"b"}, nil))
+	})
+	s := setup(t)
+	s.landing("/v1", []string{"GET"})
+	s.mux.HandleFunc("/v1/search", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, featurePage([]string{"a"}, map[string]any{"links": []any{
+			map[string]any{"rel": "next", "href": other.URL + "/page2", "headers": map[string]any{"X-Page": "2"}},
+		}}))
+	})
+	c := s.open("/v1", stac.WithHeader("X-Api-Key", "SECRET"))
+	if got := ids(t, c.Search(context.Background(), stac.SearchParams{})); len(got) != 2 {
+		t.Fatalf("items %v", got)
+	}
+	if r := s.seenTo("/v1/search"); len(r) != 1 || r[0].Header.Get("X-Api-Key") != "SECRET" {
+		t.Errorf("API host requests %+v", r)
+	}
+	r := other.seenTo("/page2")
+	if len(r) != 1 || r[0].Header.Get("X-Api-Key") != "" || r[0].Header.Get("X-Page") != "2" {
+		t.Errorf("other host requests %+v", r)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // CollectionsParams list the collections of /collections. Every field is
@@ -100,7 +102,7 @@ func (c *Client) Queryables(ctx context.Context, collectionID string) (json.RawM
 		return nil, err
 	}
 	if !isJSONObject(schema) {
-		return nil, &DecodeError{Method: http.MethodGet, URL: href, Snippet: snippet(schema), Err: fmt.Errorf("expected a JSON Schema object")}
+		return nil, &DecodeError{Method: http.MethodGet, URL: redact.URL(href), Snippet: snippet(schema), Err: fmt.Errorf("expected a JSON Schema object")}
 	}
 	return schema, nil
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // Filter languages of the filter extension.
@@ -116,7 +118,7 @@ func (c *Client) Matched(ctx context.Context, p SearchParams) (int64, error) {
 	}
 	n, ok := page.Matched()
 	if !ok {
-		return 0, fmt.Errorf("%s %s: %w", r.method, r.url, ErrNoCount)
+		return 0, fmt.Errorf("%s %s: %w", r.method, redact.URL(r.url), ErrNoCount)
 	}
 	return n, nil
 }

@@ -7,6 +7,15 @@
 // or foreign members at the top level) is kept in Extra or Properties, so a
 // document decoded and encoded again carries the same members and values.
 // Their shape follows github.com/planetlabs/go-stac so a switch stays easy.
+//
+// A Client (see Open) talks to one API. It does no authentication and no
+// logging of its own: every request, paging included, goes through the
+// *http.Client given with WithHTTPClient. Authentication is that client's
+// Transport, and a per-request trace (method, URL, status, duration) is
+// one more http.RoundTripper wrapped around it; print URLs through
+// internal/redact. Errors are typed for errors.As (*HTTPError,
+// *NotSTACError, *DecodeError), and errors.Is(err, ErrNotFound) tells a
+// missing collection or item.
 package stac
 
 import (
