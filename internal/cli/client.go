@@ -22,15 +22,17 @@ type clientFlags struct {
 	verbose bool
 	quiet   bool
 	auth    *authFlags
+	retry   *retryFlags
 }
 
 func addClientFlags(fs *pflag.FlagSet) *clientFlags {
 	cf := &clientFlags{}
 	fs.StringArrayVar(&cf.headers, "header", nil, `extra HTTP header "Name: value" sent with every API request (repeatable)`)
-	fs.DurationVar(&cf.timeout, "timeout", 2*time.Minute, "timeout of each HTTP request (0 for none)")
+	fs.DurationVar(&cf.timeout, "timeout", 2*time.Minute, "timeout of each HTTP request attempt, reading the response included (0 for none)")
 	fs.BoolVarP(&cf.verbose, "verbose", "v", false, "print each request's method, URL, status and time on stderr")
 	fs.BoolVarP(&cf.quiet, "quiet", "q", false, "no progress line")
 	cf.auth = addAuthFlags(fs)
+	cf.retry = addRetryFlags(fs)
 	return cf
 }
 
@@ -49,23 +51,37 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 }
 
 // httpClient builds the client every request of the command goes through:
-// the -v trace sits next to the wire, so retries and token requests show too,
-// and authentication wraps it.
+// the wire, retries of transient failures over it, the -v trace (one line
+// per request with its final status, each retry logged before it, token
+// requests included), and authentication around all.
 func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// Prefetch, --parallel and crawl workers hold several requests to one
 	// host at once: keep all their connections alive for reuse (the
 	// default keeps 2 and closes the rest after each response).
 	t.MaxIdleConnsPerHost = 64
-	var base http.RoundTripper = t
+	var trace *traceTransport
 	if cf.verbose {
-		base = &traceTransport{next: base, w: io.Stderr}
+		trace = &traceTransport{w: io.Stderr}
 	}
-	rt, err := cf.auth.transport(io, apiURL, &http.Client{Transport: base, Timeout: cf.timeout})
+	policy, err := cf.policy(trace)
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{Transport: rt, Timeout: cf.timeout}, nil
+	// Retries sit under authentication, so token requests are retried
+	// too and a 401 reaches the auth layer at once. --timeout bounds each
+	// attempt (policy.AttemptTimeout), not the sum of them: no
+	// http.Client.Timeout.
+	var base http.RoundTripper = policy.Transport(t)
+	if trace != nil {
+		trace.next = base
+		base = trace
+	}
+	rt, err := cf.auth.transport(io, apiURL, &http.Client{Transport: base})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt}, nil
 }
 
 // open opens the STAC API at rawURL with the command's flags, and extra
