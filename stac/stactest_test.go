@@ -18,14 +18,14 @@ func TestSearchLocalAPI(t *testing.T) {
 		opts   stactest.Options
 		method string
 	}{
-		{"GET token links", stactest.Options{Items: 47, NoPost: true}, ""},
-		{"POST merge links", stactest.Options{Items: 47}, ""},
-		{"POST full-body links", stactest.Options{Items: 47, PostPaging: stactest.PostFull}, ""},
-		{"forced GET", stactest.Options{Items: 47}, "GET"},
-		{"Sentinel Hub context.next", stactest.Options{Items: 147, SentinelHub: true}, ""},
+		{"GET token links", stactest.Options{Items: 23, NoPost: true}, ""},
+		{"POST merge links", stactest.Options{Items: 23}, ""},
+		{"POST full-body links", stactest.Options{Items: 23, PostPaging: stactest.PostFull}, ""},
+		{"forced GET", stactest.Options{Items: 23}, "GET"},
+		{"Sentinel Hub context.next", stactest.Options{Items: 130, SentinelHub: true}, ""},
 	}
 	for _, st := range styles {
-		for _, limit := range []int{0, 5, 46, 47, 500} {
+		for _, limit := range []int{0, 7, 23, 500} {
 			t.Run(fmt.Sprintf("%s/limit %d", st.name, limit), func(t *testing.T) {
 				s := stactest.New(st.opts)
 				defer s.Close()
