@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/retry"
 )
 
 // Accept headers. Sentinel Hub's Catalog API answers 406 unless it is asked
@@ -50,7 +51,8 @@ type Client struct {
 	collectionsURL string
 	queryablesURL  string
 	sentinelHub    bool
-	noPrefetch     bool // WithPrefetch(false)
+	noPrefetch     bool          // WithPrefetch(false)
+	retry          *retry.Policy // WithRetry; nil: pages are fetched once
 }
 
 // Option configures a Client.

@@ -103,6 +103,7 @@ func paged[P any](ctx context.Context, c *Client, first pageStep[P]) iter.Seq2[P
 func pageChain[T any, P page[T]](c *Client, first *request, max int, fetch func(context.Context, *request) (P, error)) pageStep[P] {
 	seen := map[string]bool{} // only the fetching goroutine touches these
 	received := 0
+	fetch = retried(c, fetch) // WithRetry: each page fetched and decoded as one unit
 	var step func(r *request) pageStep[P]
 	step = func(r *request) pageStep[P] {
 		return func(ctx context.Context) (P, pageStep[P], error) {
