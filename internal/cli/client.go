@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -55,6 +56,13 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 // per request with its final status, each retry logged before it, token
 // requests included), and authentication around all.
 func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
+	hc, _, err := cf.retryingClient(io, apiURL)
+	return hc, err
+}
+
+// retryingClient is httpClient, with the retry policy its transport uses,
+// for the stac client's own retries of pages cut short.
+func (cf *clientFlags) retryingClient(io IO, apiURL string) (*http.Client, retry.Policy, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// Prefetch, --parallel and crawl workers hold several requests to one
 	// host at once: keep all their connections alive for reuse (the
@@ -66,7 +74,7 @@ func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
 	}
 	policy, err := cf.policy(trace)
 	if err != nil {
-		return nil, err
+		return nil, policy, err
 	}
 	// Retries sit under authentication, so token requests are retried
 	// too and a 401 reaches the auth layer at once. --timeout bounds each
@@ -79,9 +87,9 @@ func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
 	}
 	rt, err := cf.auth.transport(io, apiURL, &http.Client{Transport: base})
 	if err != nil {
-		return nil, err
+		return nil, policy, err
 	}
-	return &http.Client{Transport: rt}, nil
+	return &http.Client{Transport: rt}, policy, nil
 }
 
 // open opens the STAC API at rawURL with the command's flags, and extra
@@ -91,11 +99,11 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...
 	if err != nil {
 		return nil, err
 	}
-	hc, err := cf.httpClient(io, rawURL)
+	hc, policy, err := cf.retryingClient(io, rawURL)
 	if err != nil {
 		return nil, err
 	}
-	opts := []stac.Option{stac.WithHTTPClient(hc), stac.WithUserAgent("stacq/" + Version())}
+	opts := []stac.Option{stac.WithHTTPClient(hc), stac.WithRetry(policy), stac.WithUserAgent("stacq/" + Version())}
 	for name, vals := range headers {
 		for _, v := range vals {
 			opts = append(opts, stac.WithHeader(name, v))

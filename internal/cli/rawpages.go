@@ -11,7 +11,9 @@ import (
 // writeRawPages is writePages for raw pages: each item is written as the
 // server sent it (whitespace removed), without being decoded into a
 // stac.Item and encoded again, which is most of the CPU time of an export.
-func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, maxItems int, pages iter.Seq2[*stac.RawPage, error]) error {
+// res follows the pages written, to print where to resume after a failure;
+// partial keeps a file's items then (see finishOutput).
+func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, maxItems int, pages iter.Seq2[*stac.RawPage, error], res *resumeState, partial bool) error {
 	prog := startProgress(io, cf.quiet)
 	defer prog.stop()
 	var err error
@@ -31,15 +33,12 @@ pages:
 				break pages
 			}
 		}
+		res.written(page.Links)
 	}
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err != nil {
-		out.Abort()
-		return err
-	}
-	return out.Commit()
+	return finishOutput(io, "search", out, err, res, partial)
 }
 
 // maxParallel caps --parallel: more windows than this mostly load the

@@ -65,11 +65,26 @@ func retryLine(i retry.Info) string {
 	}
 	switch {
 	case i.Err != nil:
-		fmt.Fprintf(&b, ": %s", redactErr(i.Err))
+		fmt.Fprintf(&b, ": %s", retryErr(i))
 	case i.Status != 0:
 		fmt.Fprintf(&b, ": %d %s", i.Status, http.StatusText(i.Status))
 	}
 	return b.String()
+}
+
+// retryErr is the short form of a retried error: without the request it
+// names (the line says it already) and, for a page that did not decode,
+// without the excerpt of the body.
+func retryErr(i retry.Info) string {
+	var de *stac.DecodeError
+	if errors.As(i.Err, &de) {
+		return "cannot decode the response: " + de.Err.Error()
+	}
+	msg := redactErr(i.Err)
+	if i.URL != "" {
+		msg = strings.TrimPrefix(msg, i.Method+" "+i.URL+": ")
+	}
+	return msg
 }
 
 // printf writes one line of the trace.
@@ -220,4 +235,24 @@ func secretQuery(href string) bool {
 	q.Del("next")
 	u.RawQuery = q.Encode()
 	return redact.URL(u.String()) != u.String()
+}
+
+// resumeConflict names a search flag given with --resume, which replaces
+// them all: the resume link is the whole request. "" when there is none.
+func (sf *searchFlags) resumeConflict() string {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"collections", len(sf.collections) > 0}, {"ids", len(sf.ids) > 0},
+		{"bbox", sf.filters.bbox != ""}, {"datetime", sf.filters.datetime != ""}, {"limit", sf.filters.limit != 0},
+		{"intersects", sf.intersects != ""}, {"query", len(sf.query) > 0}, {"filter", sf.filter != ""},
+		{"filter-lang", sf.filterLang != ""}, {"sortby", sf.sortby != ""}, {"fields", sf.fields != ""},
+		{"q", sf.q != ""}, {"method", sf.method != ""}, {"parallel", sf.parallel != 0}, {"matched", sf.matched},
+	} {
+		if f.set {
+			return f.name
+		}
+	}
+	return ""
 }

@@ -80,6 +80,7 @@ type searchFlags struct {
 	matched     bool
 	parallel    int
 	prefetch    bool
+	resume      *resumeFlags
 }
 
 func searchCommand() *command {
@@ -117,6 +118,7 @@ func searchCommand() *command {
 			fs.IntVar(&sf.parallel, "parallel", 0, "split the search over its datetime range into N windows searched at once (output order not kept; needs a closed --datetime or collections with a temporal extent)")
 			fs.BoolVar(&sf.prefetch, "prefetch", true, "request the next page while writing the current one")
 			sf.out = addOutputFlags(fs)
+			sf.resume = addResumeFlags(fs)
 			sf.client = addClientFlags(fs)
 			return sf.run
 		},
@@ -202,6 +204,14 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	if err != nil {
 		return err
 	}
+	if sf.resume.resume != "" {
+		if name := sf.resumeConflict(); name != "" {
+			return usagef("--resume continues the saved request as it was: --%s cannot be changed with it", name)
+		}
+		if params.NextLink, err = readResume(sf.resume.resume); err != nil {
+			return flagError("resume", err)
+		}
+	}
 	if _, err := sf.client.parseHeaders(); err != nil {
 		return err
 	}
@@ -226,7 +236,8 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 		out.Abort()
 		return err
 	}
-	return writeRawPages(ctx, io, sf.client, out, params.MaxItems, c.SearchRawPages(ctx, params))
+	res := &resumeState{c: c, params: params}
+	return writeRawPages(ctx, io, sf.client, out, params.MaxItems, c.SearchRawPages(ctx, params), res, sf.resume.partial)
 }
 
 // writePages writes the features of pages to out, at most maxItems of them
@@ -255,11 +266,7 @@ pages:
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err != nil {
-		out.Abort()
-		return err
-	}
-	return out.Commit()
+	return finishOutput(io, "items", out, err, nil, false)
 }
 
 // readArg returns s, or the contents of the file s names when it starts with '@'.
