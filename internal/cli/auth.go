@@ -551,7 +551,7 @@ func authLoginCommand() *command {
 					if !ok && issuer == "" {
 						return usagef("--provider: no user login is known for %q (known: %s); give --issuer and --client-id", provider, loginProviderNames())
 					}
-					cfg, flow, name = p.Config(), p.Flow, strings.ToLower(provider)
+					cfg, flow, name = p.Config(), p.Flow, login.SessionName(strings.ToLower(provider))
 				}
 				if issuer != "" {
 					cfg.Issuer = issuer

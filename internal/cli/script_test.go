@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 			stop()
 			os.Exit(code)
 		},
+		"xdg-open": fakeBrowser, // the browser of `stacq auth login --browser` (DISPLAY must be set)
 	})
 }
 
@@ -62,11 +63,15 @@ func TestScripts(t *testing.T) {
 			env.Setenv("STACQ_CACHE_DIR", env.WorkDir+"/cache")
 			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/xdg-cache")
 			env.Setenv("HOME", env.WorkDir+"/home")
+			setupAuthServers(env) // $API_BASIC, $API_REVOKE, $API_LOGIN, $OIDC: see auth_script_test.go
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"features":      cmdFeatures,
 			"tokenrequests": cmdTokenRequests,
+			"servertokens":  cmdServerTokens,
+			"revoketokens":  cmdRevokeTokens,
+			"oidc":          cmdOIDC,
 		},
 	})
 }

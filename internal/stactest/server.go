@@ -39,8 +39,12 @@ type Options struct {
 	// SentinelHub serves the Sentinel Hub Catalog API flavour: POST only, no
 	// next links, context.next, limit capped at 100.
 	SentinelHub bool
-	Latency     time.Duration // added to every API request
-	Auth        *Auth         // require OAuth2 client credentials
+	// RootPath is the landing page's path; default "/v1" (Sentinel Hub
+	// flavour: "/api/v1/catalog/1.0.0"). Tests of provider presets set the
+	// provider's own path, e.g. "/platform/v1/stac".
+	RootPath string
+	Latency  time.Duration // added to every API request
+	Auth     *Auth         // require OAuth2 client credentials
 	// Intercept, when set, sees every request first; returning true means it
 	// answered the request itself (fault injection). n counts requests from 1.
 	Intercept func(w http.ResponseWriter, r *http.Request, n int64) bool
@@ -100,6 +104,9 @@ func New(opts Options) *Server {
 
 // RootURL is the landing page URL.
 func (s *Server) RootURL() string {
+	if s.opts.RootPath != "" {
+		return s.base + s.opts.RootPath
+	}
 	if s.opts.SentinelHub {
 		return s.base + "/api/v1/catalog/1.0.0"
 	}
