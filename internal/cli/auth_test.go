@@ -1,0 +1,92 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stacq/stacq/internal/cli"
+	"github.com/stacq/stacq/internal/stactest"
+)
+
+// run runs stacq in-process with env as its whole environment.
+func run(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	io := cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errw,
+		Getenv: func(k string) string { return env[k] }, Dir: env["PWD"]}
+	code = cli.Run(context.Background(), args, io)
+	return code, out.String(), errw.String()
+}
+
+// TestAuthExitStatus checks the exit status and the messages of credential
+// problems, and that no secret shows in any output.
+func TestAuthExitStatus(t *testing.T) {
+	const secret = "exit-test-secret"
+	srv := stactest.New(stactest.Options{Items: 20, Auth: &stactest.Auth{ClientID: "exit-test", ClientSecret: secret, Style: "body"}})
+	defer srv.Close()
+	dir := t.TempDir()
+	env := map[string]string{"STACQ_CACHE_DIR": dir, "STACQ_CONFIG_DIR": dir, "PWD": dir, "STACQ_CLIENT_ID": "exit-test"}
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wrong"), []byte("wrong-"+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		code     int
+		stdout   string // substring; "" means stdout must be empty
+		stderr   []string
+		requests int64 // token requests made by this run
+	}{
+		{name: "wrong secret", code: 1, requests: 1,
+			args:   []string{"search", srv.RootURL(), "--token-url", srv.TokenURL(), "--auth-style", "body", "--client-secret-file", "wrong", "--matched"},
+			stderr: []string{"stacq search: ", "generic: token request to " + srv.TokenURL() + " failed: invalid_client", "check the client id and client secret"}},
+		{name: "wrong secret as a flag", code: 1, requests: 1,
+			args:   []string{"search", srv.RootURL(), "--token-url", srv.TokenURL(), "--auth-style", "body", "--client-secret", "wrong-" + secret, "--matched"},
+			stderr: []string{"warning: the client secret was given on the command line", "invalid_client"}},
+		{name: "bad auth style", code: 1,
+			args:   []string{"search", srv.RootURL(), "--token-url", srv.TokenURL(), "--auth-style", "nope", "--client-secret-file", "secret", "--matched"},
+			stderr: []string{`auth style "nope" (from setting): want basic, body or auto`}},
+		{name: "extra auth argument", code: 2,
+			args:   []string{"auth", "status", srv.RootURL(), "extra"},
+			stderr: []string{"expected at most one URL, got 2 arguments", "Run 'stacq auth --help'"}},
+		{name: "no URL and no provider default", code: 2,
+			args:   []string{"search", "-c", "x"},
+			stderr: []string{"expected one URL, got 0 arguments"}},
+		{name: "good secret", code: 0, requests: 1, stdout: "20\n",
+			args: []string{"search", srv.RootURL(), "--token-url", srv.TokenURL(), "--auth-style", "body", "--client-secret-file", "secret", "--matched"}},
+		{name: "status after", code: 0, stdout: "cached token:",
+			args: []string{"auth", "status", srv.RootURL(), "--token-url", srv.TokenURL(), "--client-secret-file", "secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.TokenRequests.Load()
+			code, stdout, stderr := run(t, env, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if tt.stdout == "" && stdout != "" || !strings.Contains(stdout, tt.stdout) {
+				t.Errorf("stdout %q, want %q", stdout, tt.stdout)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("a secret is in the output:\n%s\n%s", stdout, stderr)
+			}
+			if got := srv.TokenRequests.Load() - before; got != tt.requests {
+				t.Errorf("%d token requests, want %d", got, tt.requests)
+			}
+		})
+	}
+}
