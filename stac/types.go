@@ -198,72 +198,14 @@ func FindLink(links []*Link, rel string) *Link {
 
 // ---- JSON encoding ----
 //
-// Every type is decoded by splitting the object into its members, decoding
-// the known ones into typed fields and keeping the rest verbatim in Extra.
+// Every type is decoded in one pass over its members (see decode.go): the
+// known ones go into typed fields, the rest is kept verbatim in Extra.
 // Encoding writes the known members first, in the usual STAC order, then the
 // Extra members in sorted order.
 
 type member struct {
 	key string
 	val any // encoded with json.Marshal unless it is json.RawMessage
-}
-
-func splitObject(data []byte) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, fmt.Errorf("expected a JSON object, got null")
-	}
-	return m, nil
-}
-
-// take decodes m[key] into dst (when present and not null) and deletes it.
-func take(m map[string]json.RawMessage, key string, dst any) error {
-	raw, ok := m[key]
-	if !ok {
-		return nil
-	}
-	delete(m, key)
-	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return nil
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return fmt.Errorf("field %q: %w", key, err)
-	}
-	return nil
-}
-
-// takeNumbers decodes m[key] keeping numbers as json.Number.
-func takeNumbers(m map[string]json.RawMessage, key string, dst any) error {
-	raw, ok := m[key]
-	if !ok {
-		return nil
-	}
-	delete(m, key)
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("field %q: %w", key, err)
-	}
-	return nil
-}
-
-func takeAll(m map[string]json.RawMessage, fields map[string]any) error {
-	for key, dst := range fields {
-		if err := take(m, key, dst); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func extra(m map[string]json.RawMessage) map[string]json.RawMessage {
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 func writeObject(known []member, rest map[string]json.RawMessage) ([]byte, error) {
@@ -330,50 +272,7 @@ func (b *builder) raw(key string, val json.RawMessage) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (l *Link) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("link: %w", err)
-	}
-	*l = Link{}
-	var headers map[string]json.RawMessage
-	if err := takeAll(m, map[string]any{
-		"href": &l.Href, "rel": &l.Rel, "type": &l.Type, "title": &l.Title,
-		"method": &l.Method, "headers": &headers,
-	}); err != nil {
-		return fmt.Errorf("link: %w", err)
-	}
-	// An explicit "merge": false stays in Extra, so it is written back.
-	if raw, ok := m["merge"]; ok {
-		if err := json.Unmarshal(raw, &l.Merge); err != nil {
-			return fmt.Errorf("link: field \"merge\": %w", err)
-		}
-		if l.Merge {
-			delete(m, "merge")
-		}
-	}
-	if raw, ok := m["body"]; ok {
-		delete(m, "body")
-		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			l.Body = append(json.RawMessage(nil), raw...)
-		}
-	}
-	if len(headers) > 0 {
-		l.Headers = make(http.Header, len(headers))
-		for name, raw := range headers {
-			var one string
-			if json.Unmarshal(raw, &one) == nil {
-				l.Headers[name] = []string{one}
-				continue
-			}
-			var many []string
-			if err := json.Unmarshal(raw, &many); err != nil {
-				return fmt.Errorf("link: header %q: expected a string or an array of strings", name)
-			}
-			l.Headers[name] = many
-		}
-	}
-	l.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.link(l) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -404,19 +303,7 @@ func (l Link) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (a *Asset) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("asset: %w", err)
-	}
-	*a = Asset{}
-	if err := takeAll(m, map[string]any{
-		"href": &a.Href, "title": &a.Title, "description": &a.Description,
-		"type": &a.Type, "roles": &a.Roles,
-	}); err != nil {
-		return fmt.Errorf("asset: %w", err)
-	}
-	a.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.asset(a) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -434,27 +321,7 @@ func (a Asset) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (it *Item) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("item: %w", err)
-	}
-	*it = Item{}
-	if err := takeAll(m, map[string]any{
-		"type": &it.Type, "stac_version": &it.Version, "stac_extensions": &it.Extensions,
-		"id": &it.ID, "bbox": &it.Bbox, "links": &it.Links, "assets": &it.Assets,
-		"collection": &it.Collection,
-	}); err != nil {
-		return fmt.Errorf("item %q: %w", it.ID, err)
-	}
-	if raw, ok := m["geometry"]; ok {
-		delete(m, "geometry")
-		it.Geometry = append(json.RawMessage(nil), raw...)
-	}
-	if err := takeNumbers(m, "properties", &it.Properties); err != nil {
-		return fmt.Errorf("item %q: %w", it.ID, err)
-	}
-	it.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.item(it) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -487,18 +354,7 @@ func (it Item) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (p *Provider) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("provider: %w", err)
-	}
-	*p = Provider{}
-	if err := takeAll(m, map[string]any{
-		"name": &p.Name, "description": &p.Description, "roles": &p.Roles, "url": &p.URL,
-	}); err != nil {
-		return fmt.Errorf("provider: %w", err)
-	}
-	p.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.provider(p) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -515,16 +371,7 @@ func (p Provider) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *Extent) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("extent: %w", err)
-	}
-	*e = Extent{}
-	if err := takeAll(m, map[string]any{"spatial": &e.Spatial, "temporal": &e.Temporal}); err != nil {
-		return fmt.Errorf("extent: %w", err)
-	}
-	e.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.extent(e) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -534,16 +381,7 @@ func (e Extent) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (s *SpatialExtent) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("spatial extent: %w", err)
-	}
-	*s = SpatialExtent{}
-	if err := take(m, "bbox", &s.Bbox); err != nil {
-		return fmt.Errorf("spatial extent: %w", err)
-	}
-	s.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.spatial(s) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -553,16 +391,7 @@ func (s SpatialExtent) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (t *TemporalExtent) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("temporal extent: %w", err)
-	}
-	*t = TemporalExtent{}
-	if err := take(m, "interval", &t.Interval); err != nil {
-		return fmt.Errorf("temporal extent: %w", err)
-	}
-	t.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.temporal(t) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -572,24 +401,7 @@ func (t TemporalExtent) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (c *Collection) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("collection: %w", err)
-	}
-	*c = Collection{}
-	if err := takeAll(m, map[string]any{
-		"type": &c.Type, "stac_version": &c.Version, "stac_extensions": &c.Extensions,
-		"id": &c.ID, "title": &c.Title, "description": &c.Description,
-		"keywords": &c.Keywords, "license": &c.License, "providers": &c.Providers,
-		"extent": &c.Extent, "links": &c.Links, "assets": &c.Assets,
-	}); err != nil {
-		return fmt.Errorf("collection %q: %w", c.ID, err)
-	}
-	if err := takeNumbers(m, "summaries", &c.Summaries); err != nil {
-		return fmt.Errorf("collection %q: %w", c.ID, err)
-	}
-	c.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.collection(c) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -627,20 +439,7 @@ func (c Collection) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (c *Catalog) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("catalog: %w", err)
-	}
-	*c = Catalog{}
-	if err := takeAll(m, map[string]any{
-		"type": &c.Type, "stac_version": &c.Version, "stac_extensions": &c.Extensions,
-		"id": &c.ID, "title": &c.Title, "description": &c.Description,
-		"conformsTo": &c.ConformsTo, "links": &c.Links,
-	}); err != nil {
-		return fmt.Errorf("catalog %q: %w", c.ID, err)
-	}
-	c.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.catalog(c) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -665,24 +464,7 @@ func (c Catalog) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (c *Context) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("context: %w", err)
-	}
-	*c = Context{}
-	if err := takeAll(m, map[string]any{
-		"returned": &c.Returned, "limit": &c.Limit, "matched": &c.Matched,
-	}); err != nil {
-		return fmt.Errorf("context: %w", err)
-	}
-	if raw, ok := m["next"]; ok {
-		delete(m, "next")
-		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			c.Next = append(json.RawMessage(nil), raw...)
-		}
-	}
-	c.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.context(c) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -703,20 +485,7 @@ func (c Context) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (ic *ItemCollection) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("item collection: %w", err)
-	}
-	*ic = ItemCollection{}
-	if err := takeAll(m, map[string]any{
-		"type": &ic.Type, "features": &ic.Features, "links": &ic.Links,
-		"numberMatched": &ic.NumberMatched, "numberReturned": &ic.NumberReturned,
-		"context": &ic.Context,
-	}); err != nil {
-		return fmt.Errorf("item collection: %w", err)
-	}
-	ic.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.itemCollection(ic) })
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -745,20 +514,7 @@ func (ic ItemCollection) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (cp *CollectionsPage) UnmarshalJSON(data []byte) error {
-	m, err := splitObject(data)
-	if err != nil {
-		return fmt.Errorf("collections page: %w", err)
-	}
-	*cp = CollectionsPage{}
-	if err := takeAll(m, map[string]any{
-		"collections": &cp.Collections, "links": &cp.Links,
-		"numberMatched": &cp.NumberMatched, "numberReturned": &cp.NumberReturned,
-		"context": &cp.Context,
-	}); err != nil {
-		return fmt.Errorf("collections page: %w", err)
-	}
-	cp.Extra = extra(m)
-	return nil
+	return decodeDocument(data, func(d *decoder) error { return d.collectionsPage(cp) })
 }
 
 // MarshalJSON implements json.Marshaler.
