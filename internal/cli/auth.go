@@ -439,6 +439,15 @@ func authLogoutCommand() *command {
 					}
 					did = did || ok
 				}
+				if !did && len(args) == 0 && cf.auth.provider == "" && issuer == "" {
+					// A bare `stacq auth logout` signs out of the one
+					// session there is, as gh auth logout does.
+					ok, err := logoutOnlySession(ctx, io, hc)
+					if err != nil {
+						return err
+					}
+					did = ok
+				}
 				if !did {
 					if rerr != nil {
 						return rerr
@@ -470,6 +479,26 @@ func logoutSession(ctx context.Context, io IO, name string, hc *http.Client) (ok
 	}
 	fmt.Fprintf(io.Stderr, "Signed out of %s.\n", name)
 	return true, nil
+}
+
+// logoutOnlySession signs out of the only stored session. With several,
+// it asks which one.
+func logoutOnlySession(ctx context.Context, io IO, hc *http.Client) (ok bool, err error) {
+	store, err := sessionStore(io)
+	if err != nil {
+		return false, nil
+	}
+	names, err := store.List()
+	switch {
+	case err != nil:
+		return false, err
+	case len(names) == 0:
+		return false, nil
+	case len(names) > 1:
+		return false, usagef("signed in to %d sessions (%s): name one with --provider NAME, or use --all",
+			len(names), strings.Join(names, ", "))
+	}
+	return logoutSession(ctx, io, names[0], hc)
 }
 
 // logoutAll removes the token cache directory's files and every session.
@@ -521,7 +550,7 @@ func authLoginCommand() *command {
 		summary: "Sign in as a user (OpenID Connect device code or browser flow) and keep the session for later commands",
 		examples: `  stacq auth login --provider planet
   stacq auth login --issuer https://id.example.com/realms/x --client-id stacq-cli --device
-  stacq search URL --provider id.example.com/realms/x ...   # then use the session`,
+  stacq search URL --provider id.example.com ...   # then use the session (named after the issuer host)`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			var (
 				provider, issuer, clientID string
