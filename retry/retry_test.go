@@ -553,3 +553,22 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+// With an attempt timeout set, a failure that is not one (a dropped
+// connection) keeps its own error.
+func TestAttemptTimeoutKeepsOtherErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	p := fast()
+	p.MaxAttempts = 2
+	p.AttemptTimeout = time.Minute
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
+	_, err := p.Transport(nil).RoundTrip(req)
+	var te *timeoutError
+	if err == nil || errors.As(err, &te) || !errors.Is(err, io.EOF) {
+		t.Fatalf("err = %v, want the dropped connection's EOF", err)
+	}
+}

@@ -128,10 +128,12 @@ func (t *transport) attempt(ctx context.Context, req *http.Request, body io.Read
 	}
 	resp, err := t.base.RoundTrip(r2)
 	if err != nil {
-		cancel()
-		if ctx.Err() == nil && actx.Err() != nil {
+		// Only the attempt's own deadline makes a timeout; checked before
+		// cancel, which would make every failure look like one.
+		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			err = &timeoutError{d: t.p.AttemptTimeout}
 		}
+		cancel()
 		return nil, cancel, err
 	}
 	// The caller sees its own request, not the attempt's copy: a decoder
@@ -165,7 +167,7 @@ type timedBody struct {
 
 func (b *timedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if err != nil && err != io.EOF && b.parent.Err() == nil && b.actx.Err() != nil {
+	if err != nil && err != io.EOF && b.parent.Err() == nil && errors.Is(b.actx.Err(), context.DeadlineExceeded) {
 		err = &timeoutError{d: b.d}
 	}
 	return n, err

@@ -127,6 +127,17 @@ func New(rules ...Rule) *Injector {
 	}
 }
 
+// Reset replaces the rules and clears the counters, so that one server
+// can serve several schedules in turn.
+func (in *Injector) Reset(rules ...Rule) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.rules = rules
+	in.seen, in.fired = make([]int, len(rules)), make([]int, len(rules))
+	in.injected = map[Kind]int{}
+	in.requests = 0
+}
+
 // SetRevoke sets what RevokeToken calls (stactest's RevokeTokens).
 func (in *Injector) SetRevoke(f func()) {
 	in.mu.Lock()
