@@ -101,4 +101,3 @@ func TestFaultsOnTheWire(t *testing.T) {
 		})
 	}
 }
-

@@ -293,5 +293,3 @@ func TestSuiteNeverRecovers(t *testing.T) {
 		})
 	}
 }
-
-
