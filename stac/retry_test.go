@@ -125,3 +125,37 @@ func TestWithRetryGivesUp(t *testing.T) {
 		})
 	}
 }
+
+// A search that survives pages cut short and 503s: statuses are retried
+// by the transport, truncated pages by the client, on one budget per page.
+func ExampleWithRetry() {
+	// A local API whose every other page request fails.
+	srv, _ := faults.Serve(stactest.Options{Items: 100},
+		faults.Rule{Kind: faults.Truncate, Every: 2},
+		faults.Rule{Kind: faults.Unavailable, Every: 3})
+	defer srv.Close()
+
+	retries := 0
+	p := retry.Policy{
+		BaseDelay: time.Millisecond, // the default is 500ms, doubling up to 30s
+		OnRetry:   func(retry.Info) { retries++ },
+	}
+	ctx := context.Background()
+	c, err := stac.Open(ctx, srv.RootURL(),
+		stac.WithHTTPClient(&http.Client{Transport: p.Transport(nil)}),
+		stac.WithRetry(p))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	n := 0
+	for _, err := range c.Search(ctx, stac.SearchParams{Limit: 10}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		n++
+	}
+	fmt.Println(n, "items after", retries, "retries")
+	// Output: 100 items after 19 retries
+}
