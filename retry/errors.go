@@ -143,9 +143,17 @@ func connectionFailure(err error) bool {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
 		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		// net/http reports a connection closed before any response as EOF.
 		return true
+	}
+	// HTTP/2 failures have no exported types in net/http: a stream reset
+	// by the server or a proxy, a GOAWAY, a lost connection.
+	msg := err.Error()
+	for _, s := range []string{"stream error: ", "server sent GOAWAY", "http2: client connection lost", "http2: client connection force closed"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
 	}
 	return false
 }
