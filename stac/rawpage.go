@@ -108,7 +108,9 @@ func decodeRawPage(body []byte) (*RawPage, error) {
 		return nil, fmt.Errorf("item collection: field \"features\": expected an array")
 	}
 	p.Items = make([]RawItem, 0, 16)
-	err = rawjson.Elements(features, func(v []byte) error {
+	// Members has checked the whole page: walk its items without checking
+	// them again.
+	err = rawjson.CheckedElements(features, func(v []byte) error {
 		var prev string // items of a page mostly share one collection
 		if len(p.Items) > 0 {
 			prev = p.Items[len(p.Items)-1].Collection
@@ -136,7 +138,7 @@ func rawItem(v []byte, prev string) (RawItem, error) {
 	}
 	r := RawItem{JSON: v}
 	found := 0
-	err := rawjson.Members(v, func(key, m []byte) error {
+	err := rawjson.CheckedMembers(v, func(key, m []byte) error {
 		var isID bool
 		switch string(key) {
 		case "id":
@@ -163,7 +165,7 @@ func rawItem(v []byte, prev string) (RawItem, error) {
 		default:
 			r.Collection = string(s)
 		}
-		// Elements has checked the whole item already: stop reading it.
+		// The item was checked with its page: stop reading it.
 		if found++; found == 2 {
 			return errFound
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -179,4 +180,28 @@ func BenchmarkEncodingJSONCompact(b *testing.B) {
 		dst.Reset()
 		json.Compact(&dst, item)
 	}
+}
+
+// On valid JSON the Checked walkers find what the checking ones find; on
+// anything else they do not panic.
+func FuzzChecked(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"x\"]}"}],"c":"d\\","e":-1.5e3,"f":true}`))
+	f.Add([]byte(`[{"id":"a"}, "s\\\\", [], {}, null]`))
+	f.Add([]byte(`{"a":"\\\"}`))
+	f.Add([]byte(` [ 1 , 2 ] `))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		type kv struct{ k, v string }
+		var want, got []kv
+		errM := Members(src, func(k, v []byte) error { want = append(want, kv{string(k), string(v)}); return nil })
+		errC := CheckedMembers(src, func(k, v []byte) error { got = append(got, kv{string(k), string(v)}); return nil })
+		if errM == nil && (errC != nil || !reflect.DeepEqual(want, got)) {
+			t.Fatalf("%q: CheckedMembers %v %q, Members %q", src, errC, got, want)
+		}
+		var wantE, gotE []string
+		errE := Elements(src, func(v []byte) error { wantE = append(wantE, string(v)); return nil })
+		errCE := CheckedElements(src, func(v []byte) error { gotE = append(gotE, string(v)); return nil })
+		if errE == nil && (errCE != nil || !reflect.DeepEqual(wantE, gotE)) {
+			t.Fatalf("%q: CheckedElements %v %q, Elements %q", src, errCE, gotE, wantE)
+		}
+	})
 }

@@ -70,6 +70,8 @@ type Server struct {
 	base   string // the server's URL, known before it starts
 	mu     sync.Mutex
 	tokens map[string]time.Time // valid access tokens and their expiry
+
+	matches matchCache
 }
 
 // New starts a Server; Close stops it.
@@ -370,12 +372,7 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, collections
 		limit = s.opts.DefaultPage
 	}
 	limit = min(limit, s.opts.MaxPage)
-	var matched []*item
-	for _, it := range s.items {
-		if q.matches(it, start, end) {
-			matched = append(matched, it)
-		}
-	}
+	matched := s.match(&q, start, end)
 	pageEnd := min(offset+limit, len(matched))
 	if offset > len(matched) {
 		offset = len(matched)
