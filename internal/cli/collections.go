@@ -202,7 +202,7 @@ func itemsCommand() *command {
 				}
 				c, err := cf.open(ctx, io, args[0])
 				if err != nil {
-					out.Abort()
+					out.Discard()
 					return err
 				}
 				return writePages(ctx, io, cf, out, maxItems, c.ItemPages(ctx, args[1], p))

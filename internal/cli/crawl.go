@@ -99,7 +99,7 @@ func crawlCommand() *command {
 				var cols *output
 				if collectionsOutput != "" {
 					if cols, err = openOutput(io, collectionsOutput, "ndjson"); err != nil {
-						out.Abort()
+						out.Discard()
 						return err
 					}
 				}

@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/stacq/stacq/geo"
 )
@@ -49,7 +51,7 @@ func openOutput(io IO, path, format string) (*output, error) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, flagError("output", fmt.Errorf("directory %s does not exist", dir))
 		}
-		tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")
+		tmp, err := createTemp(dir, "."+filepath.Base(path)+".", ".partial")
 		if err != nil {
 			return nil, fmt.Errorf("create output: %w", err)
 		}
@@ -84,6 +86,7 @@ func (o *output) Commit() error {
 	if err == nil {
 		err = o.tmp.Sync()
 	}
+
 	if cerr := o.tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -97,6 +100,16 @@ func (o *output) Commit() error {
 	return nil
 }
 
+// Discard ends an output to which nothing was written, because the
+// command failed before it started (the API could not be opened): stdout
+// gets nothing at all, a file's temporary is removed.
+func (o *output) Discard() {
+	if o.tmp != nil {
+		o.tmp.Close()
+		os.Remove(o.tmp.Name())
+	}
+}
+
 // Abort ends a failed run: stdout still gets a complete document (closing
 // brackets), a file's temporary is removed and the requested name is left
 // untouched.
@@ -108,4 +121,19 @@ func (o *output) Abort() {
 	}
 	o.tmp.Close()
 	os.Remove(o.tmp.Name())
+}
+
+// createTemp creates a new file named prefix+random+suffix in dir, like
+// os.CreateTemp but with the mode of an ordinary file (0666 less the
+// umask) rather than 0600: the output is renamed into place as is.
+func createTemp(dir, prefix, suffix string) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+suffix)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if os.IsExist(err) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create a temporary file in %s: too many attempts", dir)
 }

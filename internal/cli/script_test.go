@@ -72,6 +72,7 @@ func TestScripts(t *testing.T) {
 			"servertokens":  cmdServerTokens,
 			"revoketokens":  cmdRevokeTokens,
 			"oidc":          cmdOIDC,
+			"plainmode":     cmdPlainMode,
 		},
 	})
 }
@@ -164,5 +165,25 @@ func cmdTokenRequests(ts *testscript.TestScript, neg bool, args []string) {
 	srv := ts.Value("authserver").(*stactest.Server)
 	if got := srv.TokenRequests.Load(); (got == want) == neg {
 		ts.Fatalf("token requests = %d, want %d", got, want)
+	}
+}
+
+// cmdPlainMode checks that `plainmode FILE` has the mode os.Create gives a
+// new file in the same directory (0666 less the umask).
+func cmdPlainMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: plainmode FILE")
+	}
+	st, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ref := ts.MkAbs(args[0] + ".moderef")
+	f, err := os.Create(ref)
+	ts.Check(err)
+	f.Close()
+	rst, err := os.Stat(ref)
+	ts.Check(err)
+	os.Remove(ref)
+	if (st.Mode().Perm() == rst.Mode().Perm()) == neg {
+		ts.Fatalf("%s: mode %v, a new file gets %v", args[0], st.Mode().Perm(), rst.Mode().Perm())
 	}
 }

@@ -233,7 +233,7 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	}
 	c, err := sf.client.open(ctx, io, args[0], stac.WithPrefetch(sf.prefetch))
 	if err != nil {
-		out.Abort()
+		out.Discard()
 		return err
 	}
 	res := &resumeState{c: c, params: params}
