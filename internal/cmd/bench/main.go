@@ -23,13 +23,23 @@ import (
 
 func main() {
 	serveMode := flag.Bool("serve", false, "internal: run a benchmark server (used by the driver)")
+	launchOut := flag.String("launch", "", "internal: run the command after -- with stdout to this file, report its peak RSS")
 	items := flag.Int("items", 10000, "internal: items of the server")
 	latency := flag.Duration("latency", 0, "internal: per-request latency of the server")
 	stacqBin := flag.String("stacq", "", "stacq binary to measure (default: build ./cmd/stacq)")
 	quick := flag.Bool("quick", false, "only the 10k-item cases (a smoke run)")
+	only100k := flag.Bool("100k", false, "only the 100k-item cases at 0 ms (for profiling)")
 	noPeer := flag.Bool("no-peer", false, "skip GDAL's ogr2ogr")
 	installPeer := flag.Bool("install-peer", true, "apt-get install gdal-bin when ogr2ogr is absent")
+	cpuProfile := flag.String("cpuprofile", "", "write CPU profiles of the in-process stacq runs (those that count allocations) into DIR")
 	flag.Parse()
+	if *launchOut != "" {
+		if err := launch(*launchOut, flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *serveMode {
 		if err := serve(*items, *latency); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -39,7 +49,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cfg := config{stacq: *stacqBin, quick: *quick, peer: !*noPeer, installPeer: *installPeer}
+	cfg := config{stacq: *stacqBin, quick: *quick, only100k: *only100k, peer: !*noPeer, installPeer: *installPeer, cpuProfile: *cpuProfile}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -49,8 +59,10 @@ func main() {
 type config struct {
 	stacq       string
 	quick       bool
+	only100k    bool
 	peer        bool
 	installPeer bool
+	cpuProfile  string
 }
 
 // benchCase is one stacq run.
@@ -115,7 +127,15 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.quick {
 		sizes = sizes[:1]
 	}
+	if cfg.only100k {
+		sizes = sizes[1:]
+	}
 	rep := &report{}
+	if cfg.cpuProfile != "" {
+		if err := os.MkdirAll(cfg.cpuProfile, 0o755); err != nil {
+			return err
+		}
+	}
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 
 	// Zero latency: every size, page size, format and method.
@@ -133,6 +153,9 @@ func run(ctx context.Context, cfg config) error {
 				for _, format := range []string{"ndjson", "geojson"} {
 					c.Format = format
 					r, err := runStacq(ctx, cfg.stacq, dir, s, c)
+					if err == nil {
+						r.AllocsPerItem, r.BytesPerItem, err = measureAllocs(ctx, s, c, cfg.cpuProfile)
+					}
 					rep.stacq(c, r, err)
 				}
 			}
@@ -145,6 +168,11 @@ func run(ctx context.Context, cfg config) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+	}
+
+	if cfg.only100k {
+		rep.print(os.Stdout)
+		return nil
 	}
 
 	// 50 ms per request, pages of 100: what prefetch and parallel search buy.

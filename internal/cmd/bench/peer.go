@@ -38,17 +38,14 @@ func ensurePeer(install bool) (string, error) {
 func runPeer(ctx context.Context, ogr2ogr, dir string, s *server, page int) (result, error) {
 	out := filepath.Join(dir, "peer.geojsons")
 	os.Remove(out)
-	cmd := exec.CommandContext(ctx, ogr2ogr, "-f", "GeoJSONSeq", out,
-		"OAPIF:"+s.RootURL(), collection, "-oo", fmt.Sprintf("PAGE_SIZE=%d", page))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	before, _ := s.stats()
-	start := time.Now()
-	err := cmd.Run()
-	elapsed := time.Since(start)
+	// ogr2ogr writes the file itself; its stdout is discarded.
+	res, err := runLaunched(ctx, os.DevNull, ogr2ogr, "-f", "GeoJSONSeq", out,
+		"OAPIF:"+s.RootURL(), collection, "-oo", fmt.Sprintf("PAGE_SIZE=%d", page))
 	if err != nil {
-		return result{}, fmt.Errorf("ogr2ogr: %w\n%s", err, lastLines(stderr.String(), 5))
+		return result{}, err
 	}
+	elapsed := time.Duration(res.ElapsedNS)
 	after, _ := s.stats()
 	n, size, err := countLines(out)
 	if err != nil {
@@ -60,7 +57,7 @@ func runPeer(ctx context.Context, ogr2ogr, dir string, s *server, page int) (res
 	}
 	return result{
 		Items: n, Bytes: size, Elapsed: elapsed,
-		MaxRSS:   maxRSS(cmd.ProcessState),
+		MaxRSS:   res.MaxRSSKB * 1024,
 		Requests: after.Searches - before.Searches,
 	}, nil
 }

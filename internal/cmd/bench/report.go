@@ -85,8 +85,8 @@ func mb(n int64) string { return fmt.Sprintf("%.1f", float64(n)/1e6) }
 
 func (rp *report) print(w io.Writer) {
 	fmt.Fprintln(w, "\n### stacq search (binary, child process; output to a file, then checked)")
-	fmt.Fprintln(w, "\n| items | page | latency | method | format | mode | time | items/s | MB/s out | allocs/item | peak RSS MB | × ogr2ogr | ÷ floor time |")
-	fmt.Fprintln(w, "|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "\n| items | page | latency | method | format | mode | time | items/s | MB/s out | allocs/item | alloc KB/item | peak RSS MB | × ogr2ogr | ÷ floor time |")
+	fmt.Fprintln(w, "|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range rp.stacqRows {
 		c := s.c
 		if s.err != nil {
@@ -100,13 +100,14 @@ func (rp *report) print(w io.Writer) {
 		if f := rp.findFloor(c); f != nil {
 			vsFloor = fmt.Sprintf("%.2f", s.r.Elapsed.Seconds()/f.r.Elapsed.Seconds())
 		}
-		allocs := "–"
+		allocs, kb := "–", "–"
 		if s.r.AllocsPerItem > 0 {
-			allocs = fmt.Sprintf("%.0f", s.r.AllocsPerItem)
+			allocs = fmt.Sprintf("%.1f", s.r.AllocsPerItem)
+			kb = fmt.Sprintf("%.1f", s.r.BytesPerItem/1024)
 		}
-		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s | %s | %s |\n",
 			c.Items, c.Page, c.Latency, c.Method, c.Format, mode(c), s.r.Elapsed.Round(time.Millisecond),
-			s.r.itemsPerSec(), s.r.mbPerSec(), allocs, mb(s.r.MaxRSS), vsPeer, vsFloor)
+			s.r.itemsPerSec(), s.r.mbPerSec(), allocs, kb, mb(s.r.MaxRSS), vsPeer, vsFloor)
 	}
 
 	fmt.Fprintln(w, "\n### Peer: GDAL ogr2ogr (OAPIF: → GeoJSONSeq) and transfer floor (Go net/http, bodies discarded)")

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -31,21 +29,11 @@ func stacqArgs(c benchCase, root string) []string {
 // checks the output.
 func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (result, error) {
 	out := filepath.Join(dir, "out."+c.Format)
-	f, err := os.Create(out)
+	defer os.Remove(out)
+	before, _ := s.stats()
+	res, err := runLaunched(ctx, out, append([]string{bin}, stacqArgs(c, s.RootURL())...)...)
 	if err != nil {
 		return result{}, err
-	}
-	defer os.Remove(out)
-	cmd := exec.CommandContext(ctx, bin, stacqArgs(c, s.RootURL())...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = f, &stderr
-	before, _ := s.stats()
-	start := time.Now()
-	err = cmd.Run()
-	elapsed := time.Since(start)
-	f.Close()
-	if err != nil {
-		return result{}, fmt.Errorf("stacq: %w: %s", err, lastLines(stderr.String(), 3))
 	}
 	after, _ := s.stats()
 	st, err := os.Stat(out)
@@ -56,7 +44,7 @@ func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (res
 		return result{}, fmt.Errorf("invalid output: %w", err)
 	}
 	return result{
-		Items: s.Items, Bytes: st.Size(), Elapsed: elapsed,
-		MaxRSS: maxRSS(cmd.ProcessState), Requests: after.Searches - before.Searches,
+		Items: s.Items, Bytes: st.Size(), Elapsed: time.Duration(res.ElapsedNS),
+		MaxRSS: res.MaxRSSKB * 1024, Requests: after.Searches - before.Searches,
 	}, nil
 }
