@@ -78,6 +78,12 @@ type Settings struct {
 	// line flag, where other users can see it (ps, shell history); Resolve
 	// then records a warning.
 	SecretFromFlag bool
+	// PromptSecret, when set, asks the user for the client secret when a
+	// client id is known but no secret is configured anywhere (the CLI
+	// reads it from the terminal without echo). label names the client,
+	// e.g. `client secret of "my-client" (hydrosat)`. An error or an
+	// empty answer leaves the secret missing.
+	PromptSecret func(label string) (string, error)
 	// Scopes requested with client credentials.
 	Scopes []string
 	// AuthStyle at the token endpoint: "basic", "body" or "auto"; empty

@@ -433,6 +433,15 @@ func (l *lookup) useClientCredentials(r *Resolved, p Preset) error {
 	if err != nil {
 		return err
 	}
+	if id != "" && secret == "" && s.PromptSecret != nil {
+		v, err := s.PromptSecret(fmt.Sprintf("client secret of %q (%s)", id, p.Name))
+		if err != nil {
+			return fmt.Errorf("%s: client secret: %w", p.Name, err)
+		}
+		if secret = strings.TrimSpace(v); secret != "" {
+			secretFrom = "prompt"
+		}
+	}
 	if id == "" || secret == "" {
 		missing := "client id"
 		if id != "" {

@@ -53,6 +53,19 @@ func TestResolvePicksProviderAndMethod(t *testing.T) {
 		{name: "EarthDaily by env when no URL", env: edsEnv,
 			provider: "earthdaily", method: MethodClientCredentials, wantURL: "https://api.earthdaily.com/platform/v1/stac",
 			sources: []string{"provider=credentials present (env EDS_CLIENT_ID)"}},
+		{name: "client secret from the prompt", apiURL: "https://stac.example.com/v1",
+			s:        Settings{ClientID: "my-client", TokenURL: "https://id.example.com/token", PromptSecret: answer("typed-secret\n", nil)},
+			provider: "generic", method: MethodClientCredentials, tokenURL: "https://id.example.com/token",
+			sources: []string{"client id=flag", "client secret=prompt"}},
+		{name: "prompt not asked when the secret is set", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
+			s:        Settings{PromptSecret: answer("", errors.New("the prompt must not be asked"))},
+			provider: "earthdaily", method: MethodClientCredentials, sources: []string{"client secret=env EDS_SECRET"}},
+		{name: "prompt answered with nothing", apiURL: "https://stac.example.com/v1",
+			s:       Settings{ClientID: "my-client", TokenURL: "https://id.example.com/token", PromptSecret: answer("  ", nil)},
+			wantErr: "no client secret"},
+		{name: "prompt fails", apiURL: "https://stac.example.com/v1",
+			s:       Settings{ClientID: "my-client", TokenURL: "https://id.example.com/token", PromptSecret: answer("", errors.New("not a terminal"))},
+			wantErr: "client secret: not a terminal"},
 		{name: "EarthDaily from EDS.env", files: map[string]string{"EDS.env": "EDS_CLIENT_ID=file-id\nEDS_SECRET=file-secret\nEDS_AUTH_URL=https://auth.example.com/token\nEDS_API_URL=https://api.example.com\n"},
 			provider: "earthdaily", method: MethodClientCredentials, wantURL: "https://api.example.com/platform/v1/stac",
 			tokenURL: "https://auth.example.com/token",
@@ -459,5 +472,15 @@ func TestPrintingHidesSecrets(t *testing.T) {
 	}
 	if got := r.String(); got != "provider=generic method=client_credentials api=https://stac.example.org/v1 token_url=https://idp.example.org/token client_id=cid auth_style=auto" {
 		t.Errorf("String() = %s", got)
+	}
+}
+
+// answer is a PromptSecret that gives v and err.
+func answer(v string, err error) func(string) (string, error) {
+	return func(label string) (string, error) {
+		if !strings.Contains(label, "client secret of") {
+			return "", fmt.Errorf("label %q does not say what is asked", label)
+		}
+		return v, err
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,5 +89,40 @@ func TestAuthExitStatus(t *testing.T) {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}
 		})
+	}
+}
+
+// A client id with no secret anywhere: on a terminal stacq asks for the
+// secret (without echo) and uses it; the answer never shows. Without a
+// terminal, the error says what is missing and how to provide it.
+func TestClientSecretPrompt(t *testing.T) {
+	const secret = "prompted-secret"
+	srv := stactest.New(stactest.Options{Items: 20, Auth: &stactest.Auth{ClientID: "prompt-test", ClientSecret: secret, Style: "body"}})
+	defer srv.Close()
+	dir := t.TempDir()
+	env := map[string]string{"STACQ_CACHE_DIR": dir, "STACQ_CONFIG_DIR": dir, "STACQ_CLIENT_ID": "prompt-test", "STACQ_TOKEN_URL": srv.TokenURL(), "STACQ_AUTH_STYLE": "body"}
+	args := []string{"search", srv.RootURL(), "--matched", "--no-token-cache"}
+
+	var prompts []string
+	var out, errw bytes.Buffer
+	io := cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errw, Getenv: func(k string) string { return env[k] }, Dir: dir,
+		ReadSecret: func(ctx context.Context, prompt string) (string, error) {
+			prompts = append(prompts, prompt)
+			return secret, nil
+		}}
+	if code := cli.Run(context.Background(), args, io); code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, errw.String())
+	}
+	if want := []string{`stacq: client secret of "prompt-test" (generic): `}; !slices.Equal(prompts, want) {
+		t.Errorf("prompts %q, want %q", prompts, want)
+	}
+	if out.String() != "20\n" || strings.Contains(out.String()+errw.String(), secret) {
+		t.Errorf("stdout %q, stderr %q", out.String(), errw.String())
+	}
+
+	// Not a terminal: no prompt, a clear error.
+	code, stdout, stderr := run(t, env, args...)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "no client secret") {
+		t.Errorf("without a terminal: exit status %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 }

@@ -80,14 +80,14 @@ func (a *authFlags) settings(io IO, hc *http.Client, verbose bool) auth.Settings
 
 // transport returns the round tripper that authenticates requests to
 // apiURL; base is the client for token requests and the API.
-func (a *authFlags) transport(io IO, apiURL string, base *http.Client) (http.RoundTripper, error) {
+func (a *authFlags) transport(ctx context.Context, io IO, apiURL string, base *http.Client) (http.RoundTripper, error) {
 	if !isHTTPURL(apiURL) {
 		// A static catalog on disk: nothing to authenticate. Its links to
 		// http(s) documents are public ones.
 		return base.Transport, nil
 	}
 	_, verbose := base.Transport.(*traceTransport)
-	r, err := a.resolve(context.Background(), io, apiURL, base, verbose)
+	r, err := a.resolve(ctx, io, apiURL, base, verbose)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +100,11 @@ func (a *authFlags) transport(io IO, apiURL string, base *http.Client) (http.Rou
 // tokens are used. ctx bounds the session's token renewals.
 func (a *authFlags) resolve(ctx context.Context, io IO, apiURL string, base *http.Client, verbose bool) (*auth.Resolved, error) {
 	s := a.settings(io, base, verbose)
+	if io.ReadSecret != nil {
+		s.PromptSecret = func(label string) (string, error) {
+			return io.ReadSecret(ctx, "stacq: "+label+": ")
+		}
+	}
 	name, onlySession := a.sessionName(io, apiURL)
 	var r *auth.Resolved
 	var err error

@@ -36,6 +36,10 @@ type IO struct {
 	StderrIsTerminal bool
 	// Dir is the working directory for relative files (.env); "" is the process's.
 	Dir string
+	// ReadSecret, when set, asks the user for a secret that is configured
+	// nowhere (a client secret), showing prompt and reading without echo.
+	// Std sets it when stdin is a terminal; nil means never ask.
+	ReadSecret func(ctx context.Context, prompt string) (string, error)
 }
 
 // Std returns the IO of the running process.
@@ -46,6 +50,41 @@ func Std() IO {
 		Stderr:           os.Stderr,
 		Getenv:           os.Getenv,
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		ReadSecret:       terminalSecret(int(os.Stdin.Fd()), os.Stderr),
+	}
+}
+
+// terminalSecret returns a ReadSecret that reads from the terminal fd
+// without echo, or nil when fd is not a terminal. A cancel (Ctrl-C) while
+// it waits puts the terminal back as it was and returns at once.
+func terminalSecret(fd int, prompt io.Writer) func(context.Context, string) (string, error) {
+	if !term.IsTerminal(fd) {
+		return nil
+	}
+	return func(ctx context.Context, p string) (string, error) {
+		state, err := term.GetState(fd)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(prompt, p)
+		type answer struct {
+			b   []byte
+			err error
+		}
+		ch := make(chan answer, 1)
+		go func() {
+			b, err := term.ReadPassword(fd)
+			ch <- answer{b, err}
+		}()
+		select {
+		case a := <-ch:
+			fmt.Fprintln(prompt)
+			return string(a.b), a.err
+		case <-ctx.Done():
+			term.Restore(fd, state) // echo back on: ReadPassword is left blocked
+			fmt.Fprintln(prompt)
+			return "", ctx.Err()
+		}
 	}
 }
 

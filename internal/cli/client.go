@@ -55,14 +55,14 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 // the wire, retries of transient failures over it, the -v trace (one line
 // per request with its final status, each retry logged before it, token
 // requests included), and authentication around all.
-func (cf *clientFlags) httpClient(io IO, apiURL string) (*http.Client, error) {
-	hc, _, err := cf.retryingClient(io, apiURL)
+func (cf *clientFlags) httpClient(ctx context.Context, io IO, apiURL string) (*http.Client, error) {
+	hc, _, err := cf.retryingClient(ctx, io, apiURL)
 	return hc, err
 }
 
 // retryingClient is httpClient, with the retry policy its transport uses,
 // for the stac client's own retries of pages cut short.
-func (cf *clientFlags) retryingClient(io IO, apiURL string) (*http.Client, retry.Policy, error) {
+func (cf *clientFlags) retryingClient(ctx context.Context, io IO, apiURL string) (*http.Client, retry.Policy, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// Prefetch, --parallel and crawl workers hold several requests to one
 	// host at once: keep all their connections alive for reuse (the
@@ -85,7 +85,7 @@ func (cf *clientFlags) retryingClient(io IO, apiURL string) (*http.Client, retry
 		trace.next = base
 		base = trace
 	}
-	rt, err := cf.auth.transport(io, apiURL, &http.Client{Transport: base})
+	rt, err := cf.auth.transport(ctx, io, apiURL, &http.Client{Transport: base})
 	if err != nil {
 		return nil, policy, err
 	}
@@ -99,7 +99,7 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...
 	if err != nil {
 		return nil, err
 	}
-	hc, policy, err := cf.retryingClient(io, rawURL)
+	hc, policy, err := cf.retryingClient(ctx, io, rawURL)
 	if err != nil {
 		return nil, err
 	}

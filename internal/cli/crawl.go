@@ -85,7 +85,7 @@ func crawlCommand() *command {
 						opts.ClientOptions = append(opts.ClientOptions, stac.WithHeader(name, v))
 					}
 				}
-				if opts.HTTPClient, err = cf.httpClient(io, args[0]); err != nil {
+				if opts.HTTPClient, err = cf.httpClient(ctx, io, args[0]); err != nil {
 					return err
 				}
 				format := of.format
