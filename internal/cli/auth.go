@@ -210,6 +210,7 @@ func authStatusCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
+				io.ReadSecret = nil // status reports a missing secret rather than asking
 				r, err := cf.resolveArgs(ctx, io, args)
 				if err != nil {
 					return err
@@ -410,6 +411,7 @@ func authLogoutCommand() *command {
 				}
 				hc := cf.baseClient(io)
 				var did bool
+				io.ReadSecret = nil // forgetting tokens needs no secret
 				r, rerr := cf.resolveArgs(ctx, io, args)
 				var ue *usageError
 				if errors.As(rerr, &ue) {
