@@ -43,12 +43,41 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 	for _, raw := range cf.headers {
 		name, value, ok := strings.Cut(raw, ":")
 		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
-			return nil, usagef(`--header: expected "Name: value", got %q`, truncate(raw, 40))
+		if !ok || !validHeaderName(name) {
+			return nil, usagef(`--header: expected "Name: value" with a name of letters, digits and !#$%%&'*+-.^_|~, got %q`, truncate(raw, 40))
 		}
-		h.Add(name, strings.TrimSpace(value))
+		value = strings.TrimSpace(value)
+		if !validHeaderValue(value) {
+			return nil, usagef(`--header %s: the value holds a control character (a line break?)`, name)
+		}
+		h.Add(name, value)
 	}
 	return h, nil
+}
+
+// validHeaderName says name is an HTTP field name (RFC 9110 token).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue says v holds no control characters but tabs, which
+// would split the header (CR, LF) or be refused by the server.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // httpClient builds the client every request of the command goes through:

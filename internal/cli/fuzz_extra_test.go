@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -31,6 +33,41 @@ func FuzzReadResume(f *testing.F) {
 		}
 		if len(l.Headers) != 0 {
 			t.Fatalf("headers kept: %v", l.Headers)
+		}
+	})
+}
+
+// --header values come from the user: parseHeaders accepts exactly what
+// can be sent as an HTTP header field, and refuses the rest with a usage
+// error naming the flag (never a malformed request later).
+func FuzzParseHeaders(f *testing.F) {
+	f.Add("X-Client: me")
+	f.Add("Authorization: Bearer abc")
+	f.Add("Accept:application/geo+json")
+	f.Add("No colon")
+	f.Add(": empty name")
+	f.Add("X-Bad Name: v")
+	f.Add("X-Split: a\r\nInjected: b")
+	f.Add("X-Nul: a\x00b")
+	f.Add("Ünïcode: v")
+	f.Add("X-Tab:\tv\tw ")
+	f.Fuzz(func(t *testing.T, raw string) {
+		cf := &clientFlags{headers: []string{raw}}
+		h, err := cf.parseHeaders()
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--header") {
+				t.Fatalf("error %v is not a usage error naming --header", err)
+			}
+			return
+		}
+		// net/http checks header fields before it dials: what it refuses
+		// must not have been accepted.
+		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/", nil)
+		req.Header = h
+		_, err = (&http.Transport{}).RoundTrip(req)
+		if err != nil && strings.Contains(err.Error(), "invalid header") {
+			t.Fatalf("accepted %q: %v", raw, err)
 		}
 	})
 }
