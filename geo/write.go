@@ -84,13 +84,21 @@ type FeatureWriter interface {
 	// Write writes one feature: any value encoding/json marshals to a
 	// JSON object. A json.RawMessage is checked and its insignificant
 	// whitespace removed (or re-indented for FormatJSON), nothing else
-	// of it changes.
+	// of it changes; a CompactJSON is copied as is.
 	Write(feature any) error
 	// Close completes the document (for a FeatureCollection, its closing
 	// brackets, so the output is valid even after zero features). It
 	// does not close the underlying io.Writer.
 	Close() error
 }
+
+// CompactJSON is a feature's JSON text that its producer has already
+// checked to be one valid JSON object without insignificant whitespace,
+// such as an item a client split from a page it validated. A FeatureWriter
+// copies it as is instead of checking and compacting it again (FormatJSON
+// still indents it). Text that is not valid and compact makes invalid
+// output: when in doubt, pass a json.RawMessage.
+type CompactJSON []byte
 
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("geo: write to a closed FeatureWriter")
@@ -137,6 +145,9 @@ func (fw *featureWriter) Write(feature any) error {
 	if fw.closed {
 		return ErrClosed
 	}
+	if c, ok := feature.(CompactJSON); ok && fw.format != FormatJSON {
+		return fw.writeCompact(c)
+	}
 	raw, err := fw.marshal(feature)
 	if err != nil {
 		return err
@@ -176,6 +187,32 @@ func (fw *featureWriter) Write(feature any) error {
 	return nil
 }
 
+// writeCompact writes a feature that needs no checking or compacting.
+func (fw *featureWriter) writeCompact(raw CompactJSON) error {
+	if len(raw) == 0 || raw[0] != '{' {
+		return fmt.Errorf("geo: a feature must encode to a JSON object, got %s", shorten(string(raw)))
+	}
+	fw.buf.Reset()
+	switch fw.format {
+	case FormatNDJSON:
+		fw.buf.Write(raw)
+		fw.buf.WriteByte('\n')
+	default:
+		if fw.n == 0 {
+			fw.buf.WriteString(fcOpen)
+		} else {
+			fw.buf.WriteByte(',')
+		}
+		fw.buf.Write(raw)
+	}
+	if _, err := fw.w.Write(fw.buf.Bytes()); err != nil {
+		fw.err = err
+		return err
+	}
+	fw.n++
+	return nil
+}
+
 // compact appends raw to fw.buf without insignificant whitespace, after
 // checking it; rawjson does what json.Compact does, several times faster,
 // which matters when items are passed through as the server sent them.
@@ -192,6 +229,8 @@ func (fw *featureWriter) compact(raw []byte) error {
 // and compacted by the caller in one pass.
 func (fw *featureWriter) marshal(v any) ([]byte, error) {
 	switch v := v.(type) {
+	case CompactJSON: // FormatJSON: indented, which checks it
+		return v, nil
 	case json.RawMessage:
 		return bytes.TrimSpace(v), nil
 	case *json.RawMessage:

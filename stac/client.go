@@ -52,6 +52,7 @@ type Client struct {
 	queryablesURL  string
 	sentinelHub    bool
 	noPrefetch     bool          // WithPrefetch(false)
+	reuseRawPages  bool          // WithRawPageReuse(true)
 	retry          *retry.Policy // WithRetry; nil: pages are fetched once
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 
@@ -23,6 +22,9 @@ type RawItem struct {
 	// JSON is the item as sent, checked to be a valid JSON object. It
 	// shares the page's memory: copy it to keep it longer than the page.
 	JSON json.RawMessage
+	// Compact reports that JSON has no insignificant whitespace, so it
+	// can be written out as is (see geo.CompactJSON).
+	Compact bool
 }
 
 // Decode decodes the item into an Item.
@@ -71,25 +73,54 @@ func (p *RawPage) ItemCollection() (*ItemCollection, error) {
 
 // decodeRawPage splits a page body without decoding its items: the
 // features are sub-slices of body, so body must not be reused while the
-// page is in use. Every byte of body is checked to be valid JSON.
+// page is in use. Every byte of body is checked to be valid JSON, once:
+// the items' ids and collections are read in the same pass.
 func decodeRawPage(body []byte) (*RawPage, error) {
-	var features []byte
 	// The members other than features, as an object for ItemCollection's
 	// own decoding, so both paths agree on links, counts and Extra.
 	rest := []byte{'{'}
-	err := rawjson.Members(body, func(key, v []byte) error {
-		if string(key) == "features" {
-			features = v
+	var items []RawItem
+	var cur RawItem // the item being checked: its id and collection
+	var curErr error
+	sp := rawjson.Splitter{
+		Array: "features",
+		Member: func(key, v []byte) error {
+			if string(key) == "features" { // not an array
+				if string(v) == "null" {
+					return nil
+				}
+				return fmt.Errorf("field \"features\": expected an array")
+			}
+			if len(rest) > 1 {
+				rest = append(rest, ',')
+			}
+			k, _ := json.Marshal(string(key))
+			rest = append(append(append(rest, k...), ':'), v...)
 			return nil
-		}
-		if len(rest) > 1 {
-			rest = append(rest, ',')
-		}
-		k, _ := json.Marshal(string(key))
-		rest = append(append(append(rest, k...), ':'), v...)
-		return nil
-	})
-	if err != nil {
+		},
+		ElementMember: func(key, m []byte) {
+			if curErr == nil {
+				curErr = cur.member(key, m, items)
+			}
+		},
+		Element: func(v []byte, compact bool) error {
+			it, err := cur, curErr
+			cur, curErr = RawItem{}, nil
+			if v[0] != '{' {
+				err = fmt.Errorf("expected an object")
+			}
+			if err != nil {
+				return fmt.Errorf("item collection: feature %d: %w", len(items), err)
+			}
+			if items == nil {
+				items = make([]RawItem, 0, 16)
+			}
+			it.JSON, it.Compact = v, compact
+			items = append(items, it)
+			return nil
+		},
+	}
+	if err := sp.Split(body); err != nil {
 		return nil, fmt.Errorf("item collection: %w", err)
 	}
 	rest = append(rest, '}')
@@ -101,80 +132,41 @@ func decodeRawPage(body []byte) (*RawPage, error) {
 		Links: ic.Links, NumberMatched: ic.NumberMatched, NumberReturned: ic.NumberReturned,
 		Context: ic.Context, Extra: ic.Extra,
 	}
-	if features == nil || string(features) == "null" {
-		return p, nil
-	}
-	if features[0] != '[' {
-		return nil, fmt.Errorf("item collection: field \"features\": expected an array")
-	}
-	p.Items = make([]RawItem, 0, 16)
-	// Members has checked the whole page: walk its items without checking
-	// them again.
-	err = rawjson.CheckedElements(features, func(v []byte) error {
-		var prev string // items of a page mostly share one collection
-		if len(p.Items) > 0 {
-			prev = p.Items[len(p.Items)-1].Collection
-		}
-		item, err := rawItem(v, prev)
-		if err != nil {
-			return fmt.Errorf("item collection: feature %d: %w", len(p.Items), err)
-		}
-		p.Items = append(p.Items, item)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+	p.Items = items
 	return p, nil
 }
 
-var errFound = errors.New("found")
-
-// rawItem reads an item's id and collection; prev is the collection of
-// the item before, shared instead of allocated again when it is the same.
-func rawItem(v []byte, prev string) (RawItem, error) {
-	if v[0] != '{' {
-		return RawItem{}, fmt.Errorf("expected an object")
+// member reads an item's top-level member key: its id or collection. The
+// collection is shared with the item before when it is the same, instead
+// of allocated again (items of a page mostly share one).
+func (r *RawItem) member(key, m []byte, before []RawItem) error {
+	var isID bool
+	switch string(key) {
+	case "id":
+		isID = true
+	case "collection":
+	default:
+		return nil
 	}
-	r := RawItem{JSON: v}
-	found := 0
-	err := rawjson.CheckedMembers(v, func(key, m []byte) error {
-		var isID bool
-		switch string(key) {
-		case "id":
-			isID = true
-		case "collection":
-		default:
+	if m[0] != '"' {
+		if string(m) == "null" {
 			return nil
 		}
-		if m[0] != '"' {
-			if string(m) == "null" {
-				return nil
-			}
-			return fmt.Errorf("field %q: expected a string", key)
-		}
-		s, err := rawjson.Unquote(m)
-		if err != nil {
-			return err
-		}
-		switch {
-		case isID:
-			r.ID = string(s)
-		case string(s) == prev:
-			r.Collection = prev
-		default:
-			r.Collection = string(s)
-		}
-		// The item was checked with its page: stop reading it.
-		if found++; found == 2 {
-			return errFound
-		}
-		return nil
-	})
-	if err == errFound {
-		err = nil
+		return fmt.Errorf("field %q: expected a string", key)
 	}
-	return r, err
+	s, err := rawjson.Unquote(m)
+	if err != nil {
+		return err
+	}
+	switch {
+	case isID:
+		r.ID = string(s)
+	case len(before) > 0 && string(s) == before[len(before)-1].Collection:
+		r.Collection = before[len(before)-1].Collection
+	default:
+		r.Collection = string(s)
+	}
+	return nil
 }
 
 func (p *RawPage) pageLen() int                 { return len(p.Items) }
@@ -186,11 +178,22 @@ func (p *RawPage) contextNext() json.RawMessage { return ctxNext(p.Context) }
 // SearchRawPages is SearchPages with the items left as the JSON the server
 // sent (RawItem): the fast path for callers that pass items on without
 // looking inside them, such as an export to GeoJSON. Paging, MaxItems,
-// NextLink and prefetching are as for SearchPages.
+// NextLink and prefetching are as for SearchPages. With WithRawPageReuse,
+// a page and its items are valid only until the loop asks for the next
+// page.
 func (c *Client) SearchRawPages(ctx context.Context, p SearchParams) iter.Seq2[*RawPage, error] {
 	if p.Parallel > 1 {
-		return parallelSearch(ctx, c, p, c.SearchRawPages, keepRawItems)
+		// Windows hand their pages on before the caller is done with
+		// them: each page gets its own memory.
+		window := func(ctx context.Context, p SearchParams) iter.Seq2[*RawPage, error] {
+			return c.searchRawPages(ctx, p, false)
+		}
+		return parallelSearch(ctx, c, p, window, keepRawItems)
 	}
+	return c.searchRawPages(ctx, p, c.reuseRawPages)
+}
+
+func (c *Client) searchRawPages(ctx context.Context, p SearchParams, reuse bool) iter.Seq2[*RawPage, error] {
 	first, err := c.searchRequest(p)
 	if err != nil {
 		return failed[*RawPage](err)
@@ -200,15 +203,31 @@ func (c *Client) SearchRawPages(ctx context.Context, p SearchParams) iter.Seq2[*
 			return failed[*RawPage](fmt.Errorf("search: resume: %w", err))
 		}
 	}
-	return paged(ctx, c, pageChain[RawPage](c, first, p.MaxItems, c.rawFetcher()))
+	return paged(ctx, c, pageChain[RawPage](c, first, p.MaxItems, c.rawFetcher(reuse)))
+}
+
+// WithRawPageReuse lets SearchRawPages read each page into the memory of
+// the page two before it instead of new memory, as bufio.Scanner reuses
+// its buffer: a RawPage and its items' JSON are then valid only until the
+// loop asks for the next page, and a long export allocates next to
+// nothing per page, so its memory stays flat and the garbage collector
+// idle. Off by default; parallel searches (SearchParams.Parallel) ignore
+// it.
+func WithRawPageReuse(on bool) Option {
+	return func(c *Client) { c.reuseRawPages = on }
 }
 
 // rawFetcher returns a fetch function for raw pages. Each body is read
 // whole (its next link comes after the items, and the next request must
 // not wait for them), into a buffer sized from the page before so that it
-// is not copied while it grows; the items are sub-slices of it.
-func (c *Client) rawFetcher() func(context.Context, *request) (*RawPage, error) {
-	sizeHint := 0 // only the fetching goroutine uses it
+// is not copied while it grows; the items are sub-slices of it. With
+// reuse, the buffers of the last two pages are recycled: the fetch of page
+// k+2 starts only once the caller has asked for page k+1 (paged's
+// prefetching hands a page over only then), so page k is no longer in use.
+func (c *Client) rawFetcher(reuse bool) func(context.Context, *request) (*RawPage, error) {
+	// Only the fetching goroutine uses these.
+	sizeHint := 0
+	var spare, last []byte // with reuse: free for the next page; the last page's
 	return func(ctx context.Context, r *request) (*RawPage, error) {
 		resp, err := c.send(ctx, r)
 		if err != nil {
@@ -219,18 +238,29 @@ func (c *Client) rawFetcher() func(context.Context, *request) (*RawPage, error) 
 		if resp.ContentLength > 0 && resp.ContentLength < 1<<30 {
 			size = int(resp.ContentLength) + 1 // +1: ReadFrom wants room to see EOF
 		}
-		buf := bytes.NewBuffer(make([]byte, 0, size))
-		if _, err := buf.ReadFrom(resp.Body); err != nil {
+		mem := spare[:0]
+		if cap(mem) < size {
+			mem = make([]byte, 0, size)
+		}
+		buf := bytes.NewBuffer(mem)
+		_, err = buf.ReadFrom(resp.Body)
+		body := buf.Bytes()
+		if reuse {
+			spare = body[:0] // until the page is handed on: a retry reads into it again
+		}
+		if err != nil {
 			if ctxErr := requestCtxErr(resp); ctxErr != nil {
 				return nil, ctxErr
 			}
 			return nil, fmt.Errorf("%s %s: reading the page: %w", r.method, redact.URL(r.url), err)
 		}
-		body := buf.Bytes()
 		sizeHint = len(body)
 		p, err := decodeRawPage(body)
 		if err != nil {
 			return nil, &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
+		}
+		if reuse {
+			spare, last = last[:0], body
 		}
 		return p, nil
 	}

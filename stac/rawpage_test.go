@@ -1,12 +1,15 @@
 package stac
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stacq/stacq/internal/rawjson"
 )
 
 // recordedPages are the recorded search and items responses.
@@ -104,6 +107,9 @@ func FuzzDecodeRawPage(f *testing.F) {
 		for i, it := range p.Items {
 			if !json.Valid(it.JSON) || it.JSON[0] != '{' {
 				t.Fatalf("item %d is not a JSON object: %q", i, it.JSON)
+			}
+			if c, _ := rawjson.AppendCompact(nil, it.JSON); it.Compact != bytes.Equal(c, it.JSON) {
+				t.Fatalf("item %d: Compact %v for %q", i, it.Compact, it.JSON)
 			}
 		}
 		var ic ItemCollection

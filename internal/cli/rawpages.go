@@ -5,6 +5,7 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -25,7 +26,11 @@ pages:
 		}
 		prog.page()
 		for _, item := range page.Items {
-			if err = out.Write(item.JSON); err != nil {
+			var feature any = item.JSON
+			if item.Compact { // checked with its page: copied as is
+				feature = geo.CompactJSON(item.JSON)
+			}
+			if err = out.Write(feature); err != nil {
 				break pages
 			}
 			prog.item()

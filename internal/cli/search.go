@@ -231,7 +231,9 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := sf.client.open(ctx, io, args[0], stac.WithPrefetch(sf.prefetch))
+	// Each page is written before the next is asked for: the pages can
+	// share their memory (flat memory and no GC work over a long export).
+	c, err := sf.client.open(ctx, io, args[0], stac.WithPrefetch(sf.prefetch), stac.WithRawPageReuse(true))
 	if err != nil {
 		out.Discard()
 		return err

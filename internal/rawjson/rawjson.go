@@ -120,6 +120,10 @@ type scanner struct {
 	b      []byte
 	depth  int
 	spaced bool // whitespace was skipped somewhere
+	// hook, when set, sees each member of the objects at depth hookDepth
+	// (Splitter.ElementMember).
+	hookDepth int
+	hook      func(key, value []byte)
 }
 
 func (s *scanner) space(i int) int {
@@ -201,17 +205,23 @@ func (s *scanner) object(i int) (int, error) {
 		if i >= len(s.b) || s.b[i] != '"' {
 			return i, s.errAt(i, "looking for beginning of object key string")
 		}
+		kstart := i
 		var err error
 		if i, err = s.str(i); err != nil {
 			return i, err
 		}
+		kend := i
 		i = s.space(i)
 		if i >= len(s.b) || s.b[i] != ':' {
 			return i, s.errAt(i, "after object key")
 		}
 		i = s.space(i + 1)
+		vstart := i
 		if i, err = s.value(i); err != nil {
 			return i, err
+		}
+		if s.depth == s.hookDepth {
+			s.callHook(kstart, kend, vstart, i)
 		}
 		i = s.space(i)
 		if i >= len(s.b) {
@@ -227,6 +237,15 @@ func (s *scanner) object(i int) (int, error) {
 			return i, s.errAt(i, "after object key:value pair")
 		}
 	}
+}
+
+// callHook hands a checked member to the hook, its key decoded.
+func (s *scanner) callHook(kstart, kend, vstart, vend int) {
+	key, err := Unquote(s.b[kstart:kend])
+	if err != nil {
+		return // cannot happen: the key was checked
+	}
+	s.hook(key, s.b[vstart:vend])
 }
 
 func (s *scanner) array(i int) (int, error) {
