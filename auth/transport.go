@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/stacq/stacq/internal/replay"
 )
 
 // Transport returns a RoundTripper that adds the credentials to requests
@@ -29,14 +31,11 @@ type transport struct {
 	r    *Resolved
 }
 
-// maxReplayBody bounds the request body buffered for a retry.
-const maxReplayBody = 16 << 20
-
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.r.sendsTo(req.URL) || req.Header.Get("Authorization") != "" {
 		return t.base.RoundTrip(req)
 	}
-	first, getBody, err := replayable(req)
+	first, getBody, err := replay.Body(req)
 	if err != nil {
 		return nil, err
 	}
@@ -105,34 +104,6 @@ func (t *transport) authError(req *http.Request, status int, msg string, renewed
 		Provider: t.r.Provider, Method: t.r.Method, Host: req.URL.Host, StatusCode: status,
 		Renewed: renewed, Message: clip(scrub(msg, secrets), 200), Hint: t.r.hint,
 	}
-}
-
-// replayable returns the body for the first attempt and a function giving
-// fresh copies for a retry: req.GetBody when set, else the body read into
-// memory. Both are nil for a request without a body; getBody is nil for a
-// body too big to keep, which is then sent once without a retry.
-func replayable(req *http.Request) (first io.ReadCloser, getBody func() (io.ReadCloser, error), err error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil, nil, nil
-	}
-	if req.GetBody != nil {
-		return req.Body, req.GetBody, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, maxReplayBody+1))
-	if err != nil {
-		req.Body.Close()
-		return nil, nil, err
-	}
-	if len(data) > maxReplayBody {
-		return struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(data), req.Body), req.Body}, nil, nil
-	}
-	req.Body.Close()
-	getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	first, _ = getBody()
-	return first, getBody, nil
 }
 
 func closeBody(req *http.Request) {

@@ -1,7 +1,6 @@
 package retry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,16 +10,13 @@ import (
 	"time"
 
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/internal/replay"
 )
 
 // AttemptsHeader is set on a response the Transport hands back after
 // retrying: the number of attempts made, for callers that only see the
 // response. Attempts reads it.
 const AttemptsHeader = "X-Stacq-Attempts"
-
-// maxReplayBody bounds a request body buffered for replay; a bigger body
-// without GetBody is sent once, without retries.
-const maxReplayBody = 16 << 20
 
 // Transport returns a RoundTripper that sends each request through base
 // (http.DefaultTransport when nil) and retries it on transient failures.
@@ -48,7 +44,7 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	first, getBody, err := replayable(req)
+	first, getBody, err := replay.Body(req)
 	if err != nil {
 		return nil, err
 	}
@@ -184,34 +180,6 @@ func (b *timedBody) Close() error {
 func drain(rc io.ReadCloser) {
 	io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
 	rc.Close()
-}
-
-// replayable returns the body for the first attempt and a function giving
-// fresh copies: req.GetBody when set, else a copy read into memory. Both
-// are nil without a body; getBody is nil for a body too big to keep, which
-// is then sent once.
-func replayable(req *http.Request) (first io.ReadCloser, getBody func() (io.ReadCloser, error), err error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil, nil, nil
-	}
-	if req.GetBody != nil {
-		return req.Body, req.GetBody, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, maxReplayBody+1))
-	if err != nil {
-		req.Body.Close()
-		return nil, nil, err
-	}
-	if len(data) > maxReplayBody {
-		return struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(data), req.Body), req.Body}, nil, nil
-	}
-	req.Body.Close()
-	getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	first, _ = getBody()
-	return first, getBody, nil
 }
 
 // Attempts returns how many attempts the Transport made for resp: the
