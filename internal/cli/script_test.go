@@ -3,10 +3,12 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +43,8 @@ func TestMain(m *testing.M) {
 //	           (client "cli-test", secret "cli-test-secret", form-body auth)
 //	$API_FAIL  an API whose /search fails with 502 from the 3rd page on
 //	$API_SLOW  300 items, each request answered after 40 ms (to interrupt)
+//	$API_TLS   300 items over HTTPS with HTTP/2 and gzip; its certificate is
+//	           in $WORK/api_tls_ca.pem (for SSL_CERT_FILE)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../../testdata/script",
@@ -53,15 +57,21 @@ func TestScripts(t *testing.T) {
 					Auth: &stactest.Auth{ClientID: "cli-test", ClientSecret: "cli-test-secret", Style: "body"}}),
 				"API_FAIL": stactest.New(stactest.Options{Items: 1000, DefaultPage: 100, Intercept: failFromThirdPage()}),
 				"API_SLOW": stactest.New(stactest.Options{Items: 300, DefaultPage: 10, Latency: 40 * time.Millisecond}),
+				"API_TLS":  stactest.New(stactest.Options{Items: 300, DefaultPage: 100, TLS: true, Gzip: true}),
 			}
 			for name, s := range servers {
 				env.Setenv(name, s.RootURL())
 				env.Defer(s.Close)
+				env.Values[name] = s
 				if name == "API_AUTH" {
 					env.Setenv("TOKEN_URL", s.TokenURL())
 					srv := s
 					env.Values["authserver"] = srv
 				}
+			}
+			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: servers["API_TLS"].Certificate().Raw})
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "api_tls_ca.pem"), ca, 0o644); err != nil {
+				return err
 			}
 			env.Setenv("STACQ_CACHE_DIR", env.WorkDir+"/cache")
 			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/xdg-cache")
@@ -76,6 +86,7 @@ func TestScripts(t *testing.T) {
 			"revoketokens":  cmdRevokeTokens,
 			"oidc":          cmdOIDC,
 			"plainmode":     cmdPlainMode,
+			"served":        cmdServed,
 		},
 	})
 }
@@ -201,4 +212,19 @@ func cmdPlainMode(ts *testscript.TestScript, neg bool, args []string) {
 	if (st.Mode().Perm() == rst.Mode().Perm()) == neg {
 		ts.Fatalf("%s: mode %v, a new file gets %v", args[0], st.Mode().Perm(), rst.Mode().Perm())
 	}
+}
+
+// cmdServed prints what the server NAME saw since the script began, one
+// "what N" per line: requests, http1 (requests not over HTTP/2), plain
+// (responses not compressed) and conns (connections opened).
+func cmdServed(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: served NAME")
+	}
+	s, ok := ts.Value(args[0]).(*stactest.Server)
+	if !ok {
+		ts.Fatalf("no server %s", args[0])
+	}
+	n := s.Requests.Load()
+	fmt.Fprintf(ts.Stdout(), "requests %d\nhttp1 %d\nplain %d\nconns %d\n", n, n-s.HTTP2.Load(), n-s.Gzipped.Load(), s.Conns.Load())
 }

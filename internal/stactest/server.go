@@ -7,10 +7,12 @@
 package stactest
 
 import (
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,6 +47,11 @@ type Options struct {
 	RootPath string
 	Latency  time.Duration // added to every API request
 	Auth     *Auth         // require OAuth2 client credentials
+	// TLS serves HTTPS with HTTP/2 offered (ALPN h2), as public APIs
+	// behind CDNs do; clients trust Certificate().
+	TLS bool
+	// Gzip compresses responses for clients that accept gzip.
+	Gzip bool
 	// Intercept, when set, sees every request first; returning true means it
 	// answered the request itself (fault injection). n counts requests from 1.
 	Intercept func(w http.ResponseWriter, r *http.Request, n int64) bool
@@ -66,6 +73,9 @@ type Server struct {
 	// Requests counts API requests; Searches counts /search and /items
 	// pages; TokenRequests counts token endpoint requests.
 	Requests, Searches, TokenRequests atomic.Int64
+	// HTTP2 counts requests that came over HTTP/2, Gzipped responses sent
+	// compressed, Conns the connections clients opened.
+	HTTP2, Gzipped, Conns atomic.Int64
 
 	base   string // the server's URL, known before it starts
 	mu     sync.Mutex
@@ -96,11 +106,25 @@ func New(opts Options) *Server {
 		s.opts.PostPaging = PostMerge
 	}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.Conns.Add(1)
+		}
+	}
 	// The items carry absolute links, so they are made from the listener's
 	// address before the server starts answering.
-	s.base = "http://" + s.Listener.Addr().String()
+	scheme := "http://"
+	if opts.TLS {
+		scheme = "https://"
+	}
+	s.base = scheme + s.Listener.Addr().String()
 	s.items = makeItems(s.opts.Items, s.opts.Collections, s.RootURL())
-	s.Start()
+	if opts.TLS {
+		s.EnableHTTP2 = true
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	return s
 }
 
@@ -128,8 +152,19 @@ func (s *Server) RevokeTokens() {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	n := s.Requests.Add(1)
+	if r.ProtoMajor == 2 {
+		s.HTTP2.Add(1)
+	}
 	if s.opts.Intercept != nil && s.opts.Intercept(w, r, n) {
 		return
+	}
+	if s.opts.Gzip && acceptsGzip(r) {
+		s.Gzipped.Add(1)
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Add("Vary", "Accept-Encoding")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		w = gzipWriter{w, gz}
 	}
 	if r.URL.Path == "/oauth/token" {
 		s.serveToken(w, r)
@@ -555,3 +590,20 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func acceptsGzip(r *http.Request) bool {
+	for _, e := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if name, _, _ := strings.Cut(strings.TrimSpace(e), ";"); name == "gzip" {
+			return true
+		}
+	}
+	return false
+}
+
+// gzipWriter sends what handlers write through gz.
+type gzipWriter struct {
+	http.ResponseWriter
+	gz *gzip.Writer
+}
+
+func (w gzipWriter) Write(b []byte) (int, error) { return w.gz.Write(b) }
