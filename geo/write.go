@@ -84,7 +84,9 @@ type FeatureWriter interface {
 	// Write writes one feature: any value encoding/json marshals to a
 	// JSON object. A json.RawMessage is checked and its insignificant
 	// whitespace removed (or re-indented for FormatJSON), nothing else
-	// of it changes; a CompactJSON is copied as is.
+	// of it changes; a CompactJSON is copied as is. Pointers to either
+	// are taken as they are, and spare the allocation of putting a slice
+	// in an interface.
 	Write(feature any) error
 	// Close completes the document (for a FeatureCollection, its closing
 	// brackets, so the output is valid even after zero features). It
@@ -145,8 +147,15 @@ func (fw *featureWriter) Write(feature any) error {
 	if fw.closed {
 		return ErrClosed
 	}
-	if c, ok := feature.(CompactJSON); ok && fw.format != FormatJSON {
-		return fw.writeCompact(c)
+	if fw.format != FormatJSON {
+		switch c := feature.(type) {
+		case CompactJSON:
+			return fw.writeCompact(c)
+		case *CompactJSON:
+			if c != nil {
+				return fw.writeCompact(*c)
+			}
+		}
 	}
 	raw, err := fw.marshal(feature)
 	if err != nil {
@@ -231,6 +240,10 @@ func (fw *featureWriter) marshal(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case CompactJSON: // FormatJSON: indented, which checks it
 		return v, nil
+	case *CompactJSON:
+		if v != nil {
+			return *v, nil
+		}
 	case json.RawMessage:
 		return bytes.TrimSpace(v), nil
 	case *json.RawMessage:

@@ -76,10 +76,17 @@ func (p *RawPage) ItemCollection() (*ItemCollection, error) {
 // page is in use. Every byte of body is checked to be valid JSON, once:
 // the items' ids and collections are read in the same pass.
 func decodeRawPage(body []byte) (*RawPage, error) {
+	return decodeRawPageInto(body, nil)
+}
+
+// decodeRawPageInto is decodeRawPage with the page's items appended to
+// items[:0]: a caller that reuses pages passes the items of a page no
+// longer in use (nil: new memory).
+func decodeRawPageInto(body []byte, items []RawItem) (*RawPage, error) {
+	items = items[:0]
 	// The members other than features, as an object for ItemCollection's
 	// own decoding, so both paths agree on links, counts and Extra.
 	rest := []byte{'{'}
-	var items []RawItem
 	var cur RawItem // the item being checked: its id and collection
 	var curErr error
 	sp := rawjson.Splitter{
@@ -112,7 +119,7 @@ func decodeRawPage(body []byte) (*RawPage, error) {
 			if err != nil {
 				return fmt.Errorf("item collection: feature %d: %w", len(items), err)
 			}
-			if items == nil {
+			if cap(items) == 0 {
 				items = make([]RawItem, 0, 16)
 			}
 			it.JSON, it.Compact = v, compact
@@ -132,7 +139,9 @@ func decodeRawPage(body []byte) (*RawPage, error) {
 		Links: ic.Links, NumberMatched: ic.NumberMatched, NumberReturned: ic.NumberReturned,
 		Context: ic.Context, Extra: ic.Extra,
 	}
-	p.Items = items
+	if len(items) > 0 {
+		p.Items = items
+	}
 	return p, nil
 }
 
@@ -226,8 +235,10 @@ func WithRawPageReuse(on bool) Option {
 // prefetching hands a page over only then), so page k is no longer in use.
 func (c *Client) rawFetcher(reuse bool) func(context.Context, *request) (*RawPage, error) {
 	// Only the fetching goroutine uses these.
-	sizeHint := 0
-	var spare, last []byte // with reuse: free for the next page; the last page's
+	sizeHint, lastLen := 0, 0
+	// With reuse: the memory free for the next page, and the last page's.
+	var spare, last []byte
+	var spareItems, lastItems []RawItem
 	return func(ctx context.Context, r *request) (*RawPage, error) {
 		resp, err := c.send(ctx, r)
 		if err != nil {
@@ -239,7 +250,7 @@ func (c *Client) rawFetcher(reuse bool) func(context.Context, *request) (*RawPag
 			size = int(resp.ContentLength) + 1 // +1: ReadFrom wants room to see EOF
 		}
 		mem := spare[:0]
-		if cap(mem) < size {
+		if cap(mem) < sizeHint+bytes.MinRead {
 			mem = make([]byte, 0, size)
 		}
 		buf := bytes.NewBuffer(mem)
@@ -255,12 +266,21 @@ func (c *Client) rawFetcher(reuse bool) func(context.Context, *request) (*RawPag
 			return nil, fmt.Errorf("%s %s: reading the page: %w", r.method, redact.URL(r.url), err)
 		}
 		sizeHint = len(body)
-		p, err := decodeRawPage(body)
+		var items []RawItem
+		switch {
+		case reuse:
+			items = spareItems
+		case lastLen > 0:
+			items = make([]RawItem, 0, lastLen) // pages mostly have the same size
+		}
+		p, err := decodeRawPageInto(body, items)
 		if err != nil {
 			return nil, &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
 		}
+		lastLen = len(p.Items)
 		if reuse {
 			spare, last = last[:0], body
+			spareItems, lastItems = lastItems, p.Items
 		}
 		return p, nil
 	}

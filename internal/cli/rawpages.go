@@ -25,10 +25,11 @@ pages:
 			break
 		}
 		prog.page()
-		for _, item := range page.Items {
-			var feature any = item.JSON
-			if item.Compact { // checked with its page: copied as is
-				feature = geo.CompactJSON(item.JSON)
+		for i := range page.Items {
+			// Pointers: a slice put in an interface is one allocation.
+			var feature any = &page.Items[i].JSON
+			if page.Items[i].Compact { // checked with its page: copied as is
+				feature = (*geo.CompactJSON)(&page.Items[i].JSON)
 			}
 			if err = out.Write(feature); err != nil {
 				break pages

@@ -24,7 +24,8 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // measureAllocs runs the case's stacq command in this process (cli.Run,
 // output discarded) and counts the heap allocations it makes per item.
 // The server is a child process, so nothing else allocates here meanwhile.
-// With profileDir set, a CPU profile of the run is written there.
+// With profileDir set, a CPU profile and an allocation profile of the run
+// are written there.
 func measureAllocs(ctx context.Context, s *server, c benchCase, profileDir string) (allocs, bytesPerItem float64, err error) {
 	var out countingWriter
 	var stderr bytes.Buffer
@@ -45,6 +46,14 @@ func measureAllocs(ctx context.Context, s *server, c benchCase, profileDir strin
 		defer pprof.StopCPUProfile()
 	}
 	runtime.GC()
+	if profileDir != "" {
+		// The allocation profile counts from the program's start: this
+		// one is the base to subtract (go tool pprof -diff_base).
+		name := fmt.Sprintf("%dk-%d-%s-%s.allocs-base.pprof", c.Items/1000, c.Page, c.Method, c.Format)
+		if err := writeProfile("allocs", filepath.Join(profileDir, name)); err != nil {
+			return 0, 0, err
+		}
+	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	code := cli.Run(ctx, stacqArgs(c, s.RootURL()), io)
@@ -52,6 +61,25 @@ func measureAllocs(ctx context.Context, s *server, c benchCase, profileDir strin
 	if code != 0 {
 		return 0, 0, fmt.Errorf("stacq (in process): exit status %d: %s", code, lastLines(stderr.String(), 3))
 	}
+	if profileDir != "" {
+		runtime.GC() // the allocation profile is as of the last GC
+		name := fmt.Sprintf("%dk-%d-%s-%s.allocs.pprof", c.Items/1000, c.Page, c.Method, c.Format)
+		if err := writeProfile("allocs", filepath.Join(profileDir, name)); err != nil {
+			return 0, 0, err
+		}
+	}
 	n := float64(s.Items)
 	return float64(after.Mallocs-before.Mallocs) / n, float64(after.TotalAlloc-before.TotalAlloc) / n, nil
+}
+
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

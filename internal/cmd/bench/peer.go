@@ -40,7 +40,7 @@ func runPeer(ctx context.Context, ogr2ogr, dir string, s *server, page int) (res
 	os.Remove(out)
 	before, _ := s.stats()
 	// ogr2ogr writes the file itself; its stdout is discarded.
-	res, err := runLaunched(ctx, os.DevNull, ogr2ogr, "-f", "GeoJSONSeq", out,
+	res, err := runLaunched(ctx, os.DevNull, throttle{}, ogr2ogr, "-f", "GeoJSONSeq", out,
 		"OAPIF:"+s.RootURL(), collection, "-oo", fmt.Sprintf("PAGE_SIZE=%d", page))
 	if err != nil {
 		return result{}, err
@@ -59,6 +59,7 @@ func runPeer(ctx context.Context, ogr2ogr, dir string, s *server, page int) (res
 		Items: n, Bytes: size, Elapsed: elapsed,
 		MaxRSS:   res.MaxRSSKB * 1024,
 		Requests: after.Searches - before.Searches,
+		Conns:    after.Conns - before.Conns,
 	}, nil
 }
 

@@ -36,6 +36,7 @@ func serve(items int, latency time.Duration) error {
 			json.NewEncoder(w).Encode(serverStats{
 				Requests: srv.Requests.Load(),
 				Searches: srv.Searches.Load(),
+				Conns:    srv.Conns.Load(),
 			})
 			return true
 		},
@@ -48,7 +49,7 @@ func serve(items int, latency time.Duration) error {
 }
 
 type serverStats struct {
-	Requests, Searches int64
+	Requests, Searches, Conns int64
 }
 
 // server is a running child-process STAC API.

@@ -31,7 +31,7 @@ func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (res
 	out := filepath.Join(dir, "out."+c.Format)
 	defer os.Remove(out)
 	before, _ := s.stats()
-	res, err := runLaunched(ctx, out, append([]string{bin}, stacqArgs(c, s.RootURL())...)...)
+	res, err := runLaunched(ctx, out, c.Consumer, append([]string{bin}, stacqArgs(c, s.RootURL())...)...)
 	if err != nil {
 		return result{}, err
 	}
@@ -45,6 +45,6 @@ func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (res
 	}
 	return result{
 		Items: s.Items, Bytes: st.Size(), Elapsed: time.Duration(res.ElapsedNS),
-		MaxRSS: res.MaxRSSKB * 1024, Requests: after.Searches - before.Searches,
+		MaxRSS: res.MaxRSSKB * 1024, Requests: after.Searches - before.Searches, Conns: after.Conns - before.Conns,
 	}, nil
 }
