@@ -2,6 +2,7 @@ package stac
 
 import (
 	"context"
+	"hash/maphash"
 	"iter"
 )
 
@@ -101,7 +102,14 @@ func paged[P any](ctx context.Context, c *Client, first pageStep[P]) iter.Seq2[P
 // received; the page that reaches max is cut to it. A bad next link ends
 // the chain with an error after its page.
 func pageChain[T any, P page[T]](c *Client, first *request, max int, fetch func(context.Context, *request) (P, error)) pageStep[P] {
-	seen := map[string]bool{} // only the fetching goroutine touches these
+	// The requests already made, as 64-bit hashes of their method, URL
+	// and body: the set grows by one per page, so it holds 8-byte hashes
+	// rather than the keys themselves (a URL or body per page, which over
+	// a long search would grow memory with the item count). A collision
+	// would need billions of pages to be likely.
+	seen := map[uint64]struct{}{} // only the fetching goroutine touches these
+	seed := maphash.MakeSeed()
+	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
 	received := 0
 	fetch = retried(c, fetch) // WithRetry: each page fetched and decoded as one unit
 	var step func(r *request) pageStep[P]
@@ -110,7 +118,7 @@ func pageChain[T any, P page[T]](c *Client, first *request, max int, fetch func(
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
-			seen[r.key()] = true
+			seen[hash(r)] = struct{}{}
 			p, err := fetch(ctx, r)
 			if err != nil {
 				return nil, nil, err
@@ -125,7 +133,10 @@ func pageChain[T any, P page[T]](c *Client, first *request, max int, fetch func(
 			if err != nil {
 				return p, func(context.Context) (P, pageStep[P], error) { return nil, nil, err }, nil
 			}
-			if n == 0 || next == nil || seen[next.key()] {
+			if n == 0 || next == nil {
+				return p, nil, nil
+			}
+			if _, dup := seen[hash(next)]; dup {
 				return p, nil, nil
 			}
 			return p, step(next), nil
