@@ -378,53 +378,8 @@ func (s *scanner) number(i int) (int, error) {
 // before fn sees it; a syntax error later in src is returned after fn has
 // seen the members before it. It stops at fn's first error and returns it.
 func Members(src []byte, fn func(key, value []byte) error) error {
-	s := scanner{b: src}
-	i := s.space(0)
-	if i >= len(src) || src[i] != '{' {
-		return s.kindError(i, "an object")
-	}
-	s.depth = 1
-	i = s.space(i + 1)
-	if i < len(src) && src[i] == '}' {
-		return s.end(i + 1)
-	}
-	for {
-		if i >= len(src) || src[i] != '"' {
-			return s.errAt(i, "looking for beginning of object key string")
-		}
-		kend, err := s.str(i)
-		if err != nil {
-			return err
-		}
-		key, err := Unquote(src[i:kend])
-		if err != nil {
-			return err
-		}
-		i = s.space(kend)
-		if i >= len(src) || src[i] != ':' {
-			return s.errAt(i, "after object key")
-		}
-		i = s.space(i + 1)
-		vend, err := s.value(i)
-		if err != nil {
-			return err
-		}
-		if err := fn(key, src[i:vend]); err != nil {
-			return err
-		}
-		i = s.space(vend)
-		if i >= len(src) {
-			return s.errAt(i, "")
-		}
-		switch src[i] {
-		case ',':
-			i = s.space(i + 1)
-		case '}':
-			return s.end(i + 1)
-		default:
-			return s.errAt(i, "after object key:value pair")
-		}
-	}
+	sp := Splitter{Member: fn}
+	return sp.Split(src)
 }
 
 // Elements calls fn with each element (a sub-slice of src) of the JSON

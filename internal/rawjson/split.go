@@ -9,7 +9,7 @@ package rawjson
 // third to read their ids.
 type Splitter struct {
 	// Array names the member whose elements go to Element; when its value
-	// is not an array it goes to Member like any other.
+	// is not an array it goes to Member like any other. Empty: none.
 	Array string
 	// Member sees each other member of the top-level object: the key
 	// (decoded, sharing the text's memory unless it had escapes) and the
@@ -58,7 +58,7 @@ func (sp *Splitter) Split(src []byte) error {
 		}
 		i = s.space(i + 1)
 		var vend int
-		if string(key) == sp.Array && i < len(src) && src[i] == '[' {
+		if sp.Array != "" && string(key) == sp.Array && i < len(src) && src[i] == '[' {
 			vend, err = sp.elements(&s, i)
 		} else {
 			if vend, err = s.value(i); err == nil && sp.Member != nil {
