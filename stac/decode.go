@@ -481,15 +481,24 @@ func (d *decoder) marks() marks {
 	return marks{len(d.raws), len(d.pairs), len(d.anys), len(d.strStack)}
 }
 
+// reset drops what was pushed since m. A stack may also have shrunk below
+// its mark meanwhile (dropRaw removes an earlier member replaced by a later
+// one of the same name); what was removed stays removed.
 func (d *decoder) reset(m marks) {
-	clear(d.raws[m.raws:])
-	d.raws = d.raws[:m.raws]
-	clear(d.pairs[m.pairs:])
-	d.pairs = d.pairs[:m.pairs]
-	clear(d.anys[m.anys:])
-	d.anys = d.anys[:m.anys]
-	clear(d.strStack[m.strs:])
-	d.strStack = d.strStack[:m.strs]
+	d.raws = truncate(d.raws, m.raws)
+	d.pairs = truncate(d.pairs, m.pairs)
+	d.anys = truncate(d.anys, m.anys)
+	d.strStack = truncate(d.strStack, m.strs)
+}
+
+// truncate shortens s to n elements when it is longer, zeroing the rest
+// so that the backing array keeps no references.
+func truncate[T any](s []T, n int) []T {
+	if n >= len(s) {
+		return s
+	}
+	clear(s[n:])
+	return s[:n]
 }
 
 // popRaws returns the members gathered since mark as a map, nil if none.
