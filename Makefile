@@ -2,6 +2,9 @@
 GO      ?= go
 BIN     ?= bin/stacq
 FUZZTIME ?= 20s
+# Minimizing each new interesting input may otherwise take up to a minute and
+# outlast FUZZTIME (go test then fails with "context deadline exceeded").
+FUZZMINTIME ?= 1s
 
 .PHONY: build install test vet demo fuzz bench clean
 
@@ -29,7 +32,7 @@ fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for fn in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$fn"; \
-	    $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	    $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINTIME) $$pkg; \
 	  done; \
 	done
 
