@@ -578,6 +578,19 @@ func dropHeld(hs []held, key []byte) []held {
 	return out
 }
 
+// object walks the object at d.pos as members(true, fn) does, where fn
+// reads the members a type knows and passes the others to d.extra; they
+// become *extra. Errors are prefixed with what.
+func (d *decoder) object(what string, extra *map[string]json.RawMessage, fn func(key []byte) error) error {
+	mark := len(d.raws)
+	err := d.members(true, fn)
+	*extra = d.popRaws(mark)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // rawValue reads the value at d.pos as a sub-slice of the document.
 func (d *decoder) rawValue() (json.RawMessage, error) {
 	start := d.pos
@@ -1145,8 +1158,7 @@ func (d *decoder) assetMap(dst *map[string]*Asset) error {
 
 func (d *decoder) asset(a *Asset) error {
 	*a = Asset{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("asset", &a.Extra, func(key []byte) error {
 		switch string(key) {
 		case "href":
 			return d.str(&a.Href, false)
@@ -1161,11 +1173,6 @@ func (d *decoder) asset(a *Asset) error {
 		}
 		return d.extra(key)
 	})
-	a.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("asset: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) item(it *Item) error {
@@ -1227,8 +1234,7 @@ func (d *decoder) idAt(start int, id string) string {
 
 func (d *decoder) provider(p *Provider) error {
 	*p = Provider{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("provider", &p.Extra, func(key []byte) error {
 		switch string(key) {
 		case "name":
 			return d.str(&p.Name, true)
@@ -1241,17 +1247,11 @@ func (d *decoder) provider(p *Provider) error {
 		}
 		return d.extra(key)
 	})
-	p.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("provider: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) extent(e *Extent) error {
 	*e = Extent{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("extent", &e.Extra, func(key []byte) error {
 		switch string(key) {
 		case "spatial":
 			e.Spatial = SpatialExtent{}
@@ -1268,43 +1268,26 @@ func (d *decoder) extent(e *Extent) error {
 		}
 		return d.extra(key)
 	})
-	e.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("extent: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) spatial(s *SpatialExtent) error {
 	*s = SpatialExtent{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("spatial extent", &s.Extra, func(key []byte) error {
 		if string(key) == "bbox" {
 			return d.floatss(&s.Bbox)
 		}
 		return d.extra(key)
 	})
-	s.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("spatial extent: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) temporal(t *TemporalExtent) error {
 	*t = TemporalExtent{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("temporal extent", &t.Extra, func(key []byte) error {
 		if string(key) == "interval" {
 			return d.intervals(&t.Interval)
 		}
 		return d.extra(key)
 	})
-	t.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("temporal extent: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) collection(c *Collection) error {
@@ -1381,8 +1364,7 @@ func (d *decoder) catalog(c *Catalog) error {
 
 func (d *decoder) context(c *Context) error {
 	*c = Context{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("context", &c.Extra, func(key []byte) error {
 		switch string(key) {
 		case "returned":
 			return d.int64p(&c.Returned)
@@ -1395,17 +1377,11 @@ func (d *decoder) context(c *Context) error {
 		}
 		return d.extra(key)
 	})
-	c.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("context: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) itemCollection(ic *ItemCollection) error {
 	*ic = ItemCollection{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("item collection", &ic.Extra, func(key []byte) error {
 		switch string(key) {
 		case "type":
 			return d.str(&ic.Type, true)
@@ -1422,17 +1398,11 @@ func (d *decoder) itemCollection(ic *ItemCollection) error {
 		}
 		return d.extra(key)
 	})
-	ic.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("item collection: %w", err)
-	}
-	return nil
 }
 
 func (d *decoder) collectionsPage(cp *CollectionsPage) error {
 	*cp = CollectionsPage{}
-	mark := len(d.raws)
-	err := d.members(true, func(key []byte) error {
+	return d.object("collections page", &cp.Extra, func(key []byte) error {
 		switch string(key) {
 		case "collections":
 			return list(d, &cp.Collections, func() *Collection { return new(Collection) }, d.collection)
@@ -1447,9 +1417,4 @@ func (d *decoder) collectionsPage(cp *CollectionsPage) error {
 		}
 		return d.extra(key)
 	})
-	cp.Extra = d.popRaws(mark)
-	if err != nil {
-		return fmt.Errorf("collections page: %w", err)
-	}
-	return nil
 }
