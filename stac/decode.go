@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/stacq/stacq/internal/rawjson"
 )
 
 // A one-pass decoder for the STAC document types.
@@ -369,51 +371,16 @@ func unquote(raw []byte) string {
 
 // number checks the number at d.pos, moves past it and returns its text.
 func (d *decoder) number() ([]byte, error) {
-	b := d.buf
 	start := d.pos
-	i := start
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	default:
-		d.pos = i
-		if i == start {
+	end, msg := rawjson.ScanNumber(d.buf, start)
+	d.pos = end
+	if msg != "" {
+		if end == start {
 			return nil, d.syntaxErr("looking for beginning of value")
 		}
-		return nil, d.syntaxErr("in numeric literal")
+		return nil, d.syntaxErr(msg)
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if i >= len(b) || !isDigit(b[i]) {
-			d.pos = i
-			return nil, d.syntaxErr("after decimal point in numeric literal")
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if i >= len(b) || !isDigit(b[i]) {
-			d.pos = i
-			return nil, d.syntaxErr("in exponent of numeric literal")
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	}
-	d.pos = i
-	return b[start:i], nil
+	return d.buf[start:end], nil
 }
 
 // key reads an object key and the colon after it, leaving d.pos at the

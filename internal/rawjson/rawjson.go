@@ -333,8 +333,20 @@ func isHex(c byte) bool {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func (s *scanner) number(i int) (int, error) {
-	b := s.b
-	if b[i] == '-' {
+	end, msg := ScanNumber(s.b, i)
+	if msg != "" {
+		return end, s.errAt(end, msg)
+	}
+	return end, nil
+}
+
+// ScanNumber checks the JSON number starting at b[i] and returns the index
+// after it. On a malformed number it returns where the problem is and what
+// it is, in encoding/json's words ("in numeric literal", "after decimal
+// point in numeric literal", "in exponent of numeric literal"); msg is ""
+// otherwise.
+func ScanNumber(b []byte, i int) (end int, msg string) {
+	if i < len(b) && b[i] == '-' {
 		i++
 	}
 	switch {
@@ -345,12 +357,12 @@ func (s *scanner) number(i int) (int, error) {
 			i++
 		}
 	default:
-		return i, s.errAt(i, "in numeric literal")
+		return i, "in numeric literal"
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		if i >= len(b) || !isDigit(b[i]) {
-			return i, s.errAt(i, "after decimal point in numeric literal")
+			return i, "after decimal point in numeric literal"
 		}
 		for i < len(b) && isDigit(b[i]) {
 			i++
@@ -362,13 +374,13 @@ func (s *scanner) number(i int) (int, error) {
 			i++
 		}
 		if i >= len(b) || !isDigit(b[i]) {
-			return i, s.errAt(i, "in exponent of numeric literal")
+			return i, "in exponent of numeric literal"
 		}
 		for i < len(b) && isDigit(b[i]) {
 			i++
 		}
 	}
-	return i, nil
+	return i, ""
 }
 
 // Members calls fn with the key and the raw value (a sub-slice of src) of
