@@ -25,7 +25,7 @@ test: vet
 # A real search, offline: a local STAC API (behind OAuth2 client credentials)
 # is started by the demo itself and searched with the stacq binary.
 demo: build
-	$(GO) run ./internal/demo -stacq $(BIN)
+	$(GO) run ./cmd/stacq/internal/demo -stacq $(BIN)
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
@@ -41,7 +41,7 @@ fuzz:
 # same pages. A few minutes; not part of `make test`. BENCHFLAGS=-quick for
 # the 10k-item cases only.
 bench: build
-	$(GO) run ./internal/cmd/bench -stacq $(BIN) $(BENCHFLAGS)
+	$(GO) run ./cmd/stacq/internal/bench -stacq $(BIN) $(BENCHFLAGS)
 
 clean:
 	rm -rf bin

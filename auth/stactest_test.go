@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // Against the shared local STAC API: a Hydra-like body-only token

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/stacq/stacq/crawl"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/stac"
 )
 

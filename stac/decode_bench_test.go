@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/stacq/stacq/geo"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // benchPage is one /search page of n synthetic Sentinel-2-like items

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // BenchmarkDecodePage decodes a 100-item search page the way the client

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 func TestSplitWindows(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 func openTest(t *testing.T, s *stactest.Server, opts ...Option) *Client {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // With WithRawPageReuse, a page stays intact while the caller handles it,

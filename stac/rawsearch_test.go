@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // SearchRawPages walks the same pages and items as SearchPages, in every

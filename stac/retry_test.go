@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacq/stacq/internal/faults"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/faults"
+	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
 )

@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/stacq/stacq/internal/cli"
+	"github.com/stacq/stacq/cmd/stacq/internal/cli"
 )
 
 func main() {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stacq/stacq/internal/cli"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/cmd/stacq/internal/cli"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // run runs stacq in-process with env as its whole environment.

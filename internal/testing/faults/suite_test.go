@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/stacq/stacq/auth"
-	"github.com/stacq/stacq/internal/faults"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/faults"
+	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
 )

@@ -16,9 +16,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/stacq/stacq/internal/cli"
-	"github.com/stacq/stacq/internal/faults"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/cmd/stacq/internal/cli"
+	"github.com/stacq/stacq/internal/testing/faults"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // TestResilienceScripts runs the scripts of testdata/script-faults: the
@@ -34,7 +34,7 @@ import (
 //	             every other request at first
 func TestResilienceScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "../../testdata/script-faults",
+		Dir: "../../../../testdata/script-faults",
 		Setup: func(env *testscript.Env) error {
 			opts := stactest.Options{Items: 1000, DefaultPage: 100}
 			flaky, flakyFaults := faults.Serve(opts,

@@ -17,8 +17,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/stacq/stacq/internal/cli"
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/cmd/stacq/internal/cli"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 func TestMain(m *testing.M) {
@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 //	           in $WORK/api_tls_ca.pem (for SSL_CERT_FILE)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "../../testdata/script",
+		Dir: "../../../../testdata/script",
 		Setup: func(env *testscript.Env) error {
 			servers := map[string]*stactest.Server{
 				"API":     stactest.New(stactest.Options{Items: 1000, Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"}, DefaultPage: 100}),

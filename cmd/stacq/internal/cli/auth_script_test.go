@@ -18,7 +18,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // The auth scripts' servers, next to TestScripts' own:

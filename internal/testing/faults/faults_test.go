@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/retry"
 )
 

@@ -22,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // Kind is a kind of fault.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stacq/stacq/internal/stactest"
+	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
 // collection is the one collection the benchmark servers hold.

@@ -10,7 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	"github.com/stacq/stacq/internal/cli"
+	"github.com/stacq/stacq/cmd/stacq/internal/cli"
 )
 
 // countingWriter counts and discards.
