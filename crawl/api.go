@@ -3,17 +3,19 @@ package crawl
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"strings"
 
 	"github.com/stacq/stacq/stac"
 )
 
-// apiSource is the STAC API being crawled.
-type apiSource = *stac.Client
-
-func openAPI(ctx context.Context, root string, hc *http.Client, opts []stac.Option) (*stac.Client, error) {
-	return stac.Open(ctx, root, append([]stac.Option{stac.WithHTTPClient(hc)}, opts...)...)
+func openAPI(ctx context.Context, root string, hc *http.Client, opts Options) (*stac.Client, error) {
+	copts := []stac.Option{stac.WithHTTPClient(hc)}
+	if opts.Retry != nil {
+		copts = append(copts, stac.WithRetry(*opts.Retry))
+	}
+	return stac.Open(ctx, root, append(copts, opts.ClientOptions...)...)
 }
 
 func isNotSTAC(err error) bool {
@@ -26,7 +28,7 @@ func isNotSTAC(err error) bool {
 func (r *run) apiRoot(t task) {
 	root := r.api.RootURL() // after redirects
 	if landing := r.api.Landing(); landing != nil {
-		res := Resource{Kind: KindCatalog, URL: root, Catalog: landing}
+		res := Resource{Kind: KindCatalog, URL: root, ID: landing.ID, Catalog: landing}
 		if !r.visit(res) || !r.send(result{r: res}) {
 			return
 		}
@@ -44,57 +46,124 @@ func (r *run) apiRoot(t task) {
 		if !r.claim(url) {
 			continue
 		}
-		res := Resource{Kind: KindCollection, URL: url, Parent: root, Collection: col}
+		res := Resource{Kind: KindCollection, URL: url, Parent: root, ID: col.ID, Collection: col}
 		if !r.visit(res) {
 			continue
 		}
 		if !r.send(result{r: res}) {
 			return
+		}
+		if r.opts.Resume.done(col.ID) {
+			continue
 		}
 		r.spawn(task{kind: taskAPIItems, apiCollection: col, apiURL: url, parent: root})
 	}
 }
 
-// apiItems pages through one collection's items: /collections/{id}/items
-// when the API serves them, else /search restricted to the collection.
+// pageSizes are the sizes tried after a server refuses a page size.
+var pageSizes = []int{500, 250, 100, 50, 10}
+
+// apiItems pages through one collection's items, asking for smaller pages
+// while the server refuses the size of the first one.
 func (r *run) apiItems(t task) {
+	for {
+		size := int(r.pageSize.Load())
+		delivered, err := r.apiItemsOfSize(t, size)
+		if err == nil {
+			return
+		}
+		if smaller := nextSize(size); delivered == 0 && smaller > 0 && refusesSize(err) {
+			r.pageSize.CompareAndSwap(int64(size), int64(smaller))
+			continue
+		}
+		r.fail(t.apiURL, KindCollection, t.parent, err)
+		return
+	}
+}
+
+// nextSize returns the next page size to try below size, or 0.
+func nextSize(size int) int {
+	for _, s := range pageSizes {
+		if s < size {
+			return s
+		}
+	}
+	return 0
+}
+
+// refusesSize reports whether err is how servers refuse a page size: a
+// 400, 413 or 422 (not a 401, 403, 404 or 429, which another size would
+// not change).
+func refusesSize(err error) bool {
+	var he *stac.HTTPError
+	if !errors.As(err, &he) {
+		return false
+	}
+	switch he.StatusCode {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}
+
+// apiItemsOfSize pages through one collection's items with pages of size:
+// /collections/{id}/items when the API serves them, else /search
+// restricted to the collection. It returns how many pages it received.
+func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 	col := t.apiCollection
 	g := &group{key: t.apiURL}
-	items := r.api.Items(r.workCtx, col.ID, stac.ItemsParams{
-		BBox: r.filter.bbox, Datetime: r.filter.datetime,
-		Limit: r.opts.PageSize, MaxItems: r.opts.MaxItemsPerCollection,
-	})
+	var opts []stac.ListOption
+	if r.opts.MaxItemsPerCollection > 0 {
+		opts = append(opts, stac.WithMaxItems(r.opts.MaxItemsPerCollection))
+	}
+	if next := r.opts.Resume.next(col.ID); next != nil {
+		opts = append(opts, stac.WithResume(next))
+	}
+	var pages iter.Seq2[*stac.RawPage, error]
 	if !r.api.Conforms("ogcapi-features") && stac.FindLink(col.Links, "items") == nil && r.api.Conforms("item-search") {
-		items = r.api.Search(r.workCtx, stac.SearchParams{
-			Collections: []string{col.ID},
-			BBox:        r.filter.bbox, Datetime: r.filter.datetime,
-			Limit: r.opts.PageSize, MaxItems: r.opts.MaxItemsPerCollection,
-		})
+		pages = r.api.SearchRawPages(r.workCtx, stac.SearchParams{
+			Collections: []string{col.ID}, BBox: r.filter.bbox, Datetime: r.filter.interval, Limit: size,
+		}, opts...)
+	} else {
+		pages = r.api.ItemRawPages(r.workCtx, col.ID, stac.ItemsParams{
+			BBox: r.filter.bbox, Datetime: r.filter.interval, Limit: size,
+		}, opts...)
 	}
 	itemsURL := strings.TrimSuffix(t.apiURL, "/") + "/items"
-	for it, err := range items {
+	received := 0
+	for page, err := range pages {
 		if err != nil {
-			r.fail(t.apiURL, KindCollection, t.parent, err)
-			return
+			return received, err
 		}
-		if it == nil {
-			continue
+		received++
+		for _, raw := range page.Items {
+			res := Resource{Kind: KindItem, URL: itemsURL + "/" + raw.ID, Parent: t.apiURL, ID: raw.ID,
+				CollectionID: raw.Collection, JSON: raw.JSON}
+			if res.CollectionID == "" {
+				res.CollectionID = col.ID
+			}
+			if !r.visit(res) {
+				continue
+			}
+			if !r.reserve(g) {
+				return received, nil // this collection, or the crawl, has all its items
+			}
+			if !r.send(result{r: res}) {
+				return received, nil
+			}
 		}
-		url := selfLink(it.Links, itemsURL+"/"+it.ID)
-		if !r.claim(url) {
-			continue
-		}
-		res := Resource{Kind: KindItem, URL: url, Parent: t.apiURL, Item: it}
-		if !r.visit(res) {
-			continue
-		}
-		if !r.reserve(g) {
-			return // this collection, or the crawl, has all its items
-		}
-		if !r.send(result{r: res}) {
-			return
+		if r.opts.PageEnds {
+			end := Resource{Kind: KindPageEnd, URL: t.apiURL, Parent: t.parent, ID: col.ID, CollectionID: col.ID,
+				Next: stac.FindLink(page.Links, "next")}
+			if r.full(g) && r.opts.MaxItemsPerCollection > 0 && end.Next != nil && !r.crawlFull() {
+				end.Next = nil // the collection has all the items it may have
+			}
+			if !r.send(result{r: end}) {
+				return received, nil
+			}
 		}
 	}
+	return received, nil
 }
 
 // selfLink returns the href of the "self" link when it is absolute, else

@@ -21,7 +21,7 @@ func itemsOf(got crawled) map[string]int {
 	n := map[string]int{}
 	for _, r := range got.resources {
 		if r.Kind == crawl.KindItem {
-			n[r.Item.Collection]++
+			n[r.CollectionID]++
 		}
 	}
 	return n
@@ -83,7 +83,7 @@ func TestAPIFilters(t *testing.T) {
 		Include:    []string{"sentinel-*", "landsat-*"},
 		Exclude:    []string{"*-grd"},
 		BBox:       []float64{-10, 40, 5, 52},
-		Datetime:   "2024-01",
+		Datetime: dt("2024-01"),
 		PageSize:   3,
 	}))
 	want := map[string]int{"sentinel-2-l2a": 9, "landsat-c2-l2": 6}
@@ -248,10 +248,10 @@ func TestStactestServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r.Kind == crawl.KindItem {
-			if seen[r.Item.ID] {
-				t.Errorf("item %s twice", r.Item.ID)
+			if seen[r.ID] {
+				t.Errorf("item %s twice", r.ID)
 			}
-			seen[r.Item.ID] = true
+			seen[r.ID] = true
 		}
 	}
 	if st := c.Stats(); st != (crawl.Stats{Catalogs: 1, Collections: 3, Items: 250}) {

@@ -206,8 +206,9 @@ func (s *apiServer) listCollections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"collections": cols, "links": links, "numberMatched": len(s.collections), "numberReturned": len(cols)})
 }
 
-// items pages a collection's items pageSize at a time (or limit), with a
-// token in the next link, keeping the other query parameters.
+// items pages a collection's items pageSize at a time (or limit, when it
+// is smaller: like most servers, it caps the page size), with a token in
+// the next link, keeping the other query parameters.
 func (s *apiServer) items(w http.ResponseWriter, r *http.Request, c apiCollection, base string) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -221,7 +222,7 @@ func (s *apiServer) items(w http.ResponseWriter, r *http.Request, c apiCollectio
 	}
 	size := s.pageSize
 	if l, err := strconv.Atoi(q.Get("limit")); err == nil && l > 0 {
-		size = l
+		size = min(l, s.pageSize)
 	}
 	offset := 0
 	if tok := q.Get("token"); tok != "" {

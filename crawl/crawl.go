@@ -16,10 +16,18 @@
 // is not one (a *stac.NotSTACError), the same document is walked as a static
 // catalog. Options.Mode forces one or the other.
 //
-// Documents are fetched by a bounded pool of workers. Each resource is
-// visited once, keyed by its normalised absolute URL or path, so cycles and
-// duplicate links in catalogs are harmless. A resource that cannot be read is
-// reported in the stream as a *ResourceError and the crawl goes on.
+// Documents are fetched by a bounded pool of workers. Each catalog,
+// collection and static document is visited once, keyed by its normalised
+// absolute URL or path, so cycles and duplicate links in catalogs are
+// harmless; API items are not remembered, so an API crawl of any size runs
+// in constant memory. API items travel as the JSON the server sent and are
+// decoded only on request (Resource.DecodeItem). A resource that cannot be
+// read is reported in the stream as a *ResourceError and the crawl goes on.
+//
+// A crawl of an API can be resumed: with Options.PageEnds, each page of a
+// collection's items is followed by a KindPageEnd resource carrying its
+// next link, which a State records; Options.Resume starts a crawl where a
+// State left it.
 package crawl
 
 import (
@@ -28,9 +36,15 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"slices"
 	"sync"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -39,15 +53,17 @@ type Kind int
 
 // The kinds of resources. KindUnknown marks a ResourceError for a link whose
 // target could not be read, so whether it is a catalog or a collection is
-// not known.
+// not known. KindPageEnd follows each page of an API collection's items
+// when Options.PageEnds is set.
 const (
 	KindUnknown Kind = iota
 	KindCatalog
 	KindCollection
 	KindItem
+	KindPageEnd
 )
 
-// String returns "catalog", "collection", "item" or "resource".
+// String returns "catalog", "collection", "item", "page end" or "resource".
 func (k Kind) String() string {
 	switch k {
 	case KindCatalog:
@@ -56,37 +72,50 @@ func (k Kind) String() string {
 		return "collection"
 	case KindItem:
 		return "item"
+	case KindPageEnd:
+		return "page end"
 	default:
 		return "resource"
 	}
 }
 
-// Resource is one catalog, collection or item found by the crawl. Exactly one
-// of Catalog, Collection and Item is set, as Kind says.
+// Resource is one catalog, collection or item found by the crawl, or the
+// end of a page of items.
 type Resource struct {
 	Kind Kind
 	// URL is where the resource was read: an absolute http(s) URL, or an
-	// absolute filesystem path for a local catalog. For API items it is the
-	// item's self link, or /collections/{id}/items/{itemId} when it has none.
+	// absolute filesystem path for a local catalog. For API items it is
+	// /collections/{id}/items/{itemId}; for a page end, the collection's URL.
 	URL string
 	// Parent is the URL of the document whose link led here ("" for the root).
-	Parent     string
+	Parent string
+	// ID is the id of the catalog, collection or item; CollectionID the
+	// id of the collection an item (or a page end) belongs to.
+	ID, CollectionID string
+	// JSON is the document as read, on one line: for API items the bytes
+	// the server sent. It is the resource's own memory.
+	JSON jsontext.Value
+	// Catalog, Collection and Item hold the decoded document, as Kind
+	// says; Item is nil for API items (see DecodeItem).
 	Catalog    *stac.Catalog
 	Collection *stac.Collection
 	Item       *stac.Item
+	// Next is, for a page end, the link of the next page of the
+	// collection's items, nil after its last page.
+	Next *stac.Link
 }
 
-// ID returns the id of the catalog, collection or item.
-func (r Resource) ID() string {
-	switch {
-	case r.Catalog != nil:
-		return r.Catalog.ID
-	case r.Collection != nil:
-		return r.Collection.ID
-	case r.Item != nil:
-		return r.Item.ID
+// DecodeItem returns the item of a KindItem resource, decoding its JSON
+// when the crawl did not.
+func (r Resource) DecodeItem() (*stac.Item, error) {
+	if r.Item != nil || r.Kind != KindItem {
+		return r.Item, nil
 	}
-	return ""
+	it := new(stac.Item)
+	if err := json.Unmarshal(r.JSON, it); err != nil {
+		return nil, fmt.Errorf("item %s: %w", r.ID, err)
+	}
+	return it, nil
 }
 
 // ResourceError reports a resource that could not be crawled: a broken link,
@@ -135,6 +164,10 @@ const (
 // DefaultConcurrency is the number of workers when Options.Concurrency is 0.
 const DefaultConcurrency = 4
 
+// DefaultPageSize is the page size asked of an API when Options.PageSize
+// is 0: few requests, and pages far below any memory limit.
+const DefaultPageSize = 1000
+
 // Options configure a crawl. The zero value crawls everything with
 // DefaultConcurrency workers and http.DefaultClient.
 type Options struct {
@@ -147,16 +180,15 @@ type Options struct {
 	Include []string
 	Exclude []string
 
-	// BBox (minx, miny, maxx, maxy, or 6 numbers with z) and Datetime (RFC
-	// 3339 instant or interval "start/end", ".." or "" for an open end) limit
-	// the items. They are sent to a STAC API, which filters; for static
-	// catalogs the crawler filters itself: an item is kept when its bbox (or
-	// the bounds of its geometry) intersects BBox and its datetime, or its
-	// start_datetime/end_datetime interval, overlaps Datetime. An item with
-	// neither is left out when the filter is set. Collections and catalogs
-	// are never filtered by extent.
-	BBox     []float64
-	Datetime string
+	// BBox (minx, miny, maxx, maxy, or 6 numbers with z) and Datetime (the
+	// zero Interval for none) limit the items. They are sent to a STAC API,
+	// which filters; for static catalogs the crawler filters itself: an
+	// item is kept when its bbox (or the bounds of its geometry) intersects
+	// BBox and its datetime, or its start_datetime/end_datetime interval,
+	// overlaps Datetime. An item with neither is left out when the filter
+	// is set. Collections and catalogs are never filtered by extent.
+	BBox     geo.BBox
+	Datetime geo.Interval
 
 	// MaxItemsPerCollection and MaxItems cap the items yielded for each
 	// collection and in total (0: no limit). Since items are fetched
@@ -166,9 +198,28 @@ type Options struct {
 	MaxItemsPerCollection int
 	MaxItems              int
 
-	// PageSize is the page size asked of a STAC API for items (0: the
-	// server's default).
+	// PageSize is the page size asked of a STAC API for items (0:
+	// DefaultPageSize). A server that refuses it with a 4xx is asked again
+	// with smaller sizes, and the size it accepts is kept for the rest of
+	// the crawl.
 	PageSize int
+
+	// Retry, when set, retries every page and document as one unit
+	// (fetched and decoded again after a failure that may pass), and is
+	// given to the STAC API client with stac.WithRetry. Statuses such as
+	// 429 and 503 are retried by HTTPClient's transport when it is a
+	// retry.Policy's.
+	Retry *retry.Policy
+
+	// PageEnds makes the crawl yield a KindPageEnd resource after each
+	// page of an API collection's items, once the page's items have been
+	// yielded; State.Record keeps them.
+	PageEnds bool
+
+	// Resume, when set, starts an API crawl where a State left it: its
+	// finished collections are skipped, and the others begun start at
+	// their saved next link.
+	Resume *State
 
 	// Concurrency is the number of documents or item streams fetched at once
 	// (default DefaultConcurrency).
@@ -208,8 +259,9 @@ type Stats struct {
 type Crawler struct {
 	opts Options
 
-	mu    sync.Mutex
-	stats Stats
+	mu     sync.Mutex
+	stats  Stats
+	filter *filter
 }
 
 // New returns a Crawler with the given options.
@@ -228,6 +280,17 @@ func (c *Crawler) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stats
+}
+
+// Unmatched returns the Include patterns that have matched no collection
+// so far in the current or latest crawl.
+func (c *Crawler) Unmatched() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.filter == nil {
+		return nil
+	}
+	return c.filter.unmatched()
 }
 
 func (c *Crawler) count(r Resource, err error) {
@@ -253,19 +316,19 @@ func (c *Crawler) count(r Resource, err error) {
 // *ResourceError. Breaking out of the loop stops every worker before the loop
 // returns.
 //
-// The crawl remembers the URL of every resource it visited, so its memory
-// grows with the size of the catalog (about 100 bytes per item).
+// The crawl remembers the URL of every catalog, collection and static
+// document it visited (about 100 bytes each), but not API items.
 func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, error] {
 	return func(yield func(Resource, error) bool) {
+		f, err := newFilter(c.opts)
 		c.mu.Lock()
-		c.stats = Stats{}
+		c.stats, c.filter = Stats{}, f
 		c.mu.Unlock()
 
 		emit := func(r Resource, err error) bool {
 			c.count(r, err)
 			return yield(r, err)
 		}
-		f, err := newFilter(c.opts)
 		if err != nil {
 			emit(Resource{}, err)
 			return
@@ -296,4 +359,44 @@ func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, er
 type result struct {
 	r   Resource
 	err error
+}
+
+// State is where a crawl of an API stands: the collections whose items
+// were all yielded, and the next link of each collection begun. Record
+// keeps it up to date from the resources of a crawl with PageEnds; saved
+// as JSON, Options.Resume continues from it in a later run.
+type State struct {
+	Done []string              `json:"done"`
+	Next map[string]*stac.Link `json:"next"`
+}
+
+// Record updates s from a resource of the crawl: a page end moves its
+// collection's next link, or finishes the collection. Other kinds are
+// ignored. Call it once everything yielded before r has been handled.
+func (s *State) Record(r Resource) {
+	if r.Kind != KindPageEnd {
+		return
+	}
+	if r.Next == nil {
+		delete(s.Next, r.CollectionID)
+		if !slices.Contains(s.Done, r.CollectionID) {
+			s.Done = append(s.Done, r.CollectionID)
+		}
+		return
+	}
+	if s.Next == nil {
+		s.Next = map[string]*stac.Link{}
+	}
+	s.Next[r.CollectionID] = r.Next
+}
+
+// done reports whether the collection was finished.
+func (s *State) done(id string) bool { return s != nil && slices.Contains(s.Done, id) }
+
+// next returns the saved next link of the collection, or nil.
+func (s *State) next(id string) *stac.Link {
+	if s == nil {
+		return nil
+	}
+	return s.Next[id]
 }

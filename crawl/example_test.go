@@ -6,18 +6,23 @@ import (
 	"log"
 
 	"github.com/stacq/stacq/crawl"
+	"github.com/stacq/stacq/geo"
 )
 
 // Crawl a static catalog on disk. The same call takes the URL of a
 // catalog.json on a web server, or of a STAC API's landing page.
 func ExampleCrawler_Crawl() {
+	june, err := geo.ParseDatetime("2018-06")
+	if err != nil {
+		log.Fatal(err)
+	}
 	c := crawl.New(crawl.Options{
 		// One worker yields resources in the order the walk finds them,
 		// breadth first; more workers yield them as they arrive.
 		Concurrency: 1,
 		// Keep the items of June 2018 only. A STAC API filters on the
 		// server; for a static catalog the crawler filters itself.
-		Datetime: "2018-06",
+		Datetime: june,
 	})
 	for r, err := range c.Crawl(context.Background(), "../testdata/catalogs/pystac") {
 		if err != nil {
@@ -26,7 +31,7 @@ func ExampleCrawler_Crawl() {
 			log.Print(err)
 			continue
 		}
-		fmt.Println(r.Kind, r.ID())
+		fmt.Println(r.Kind, r.ID)
 	}
 	fmt.Printf("%+v\n", c.Stats())
 	// Output:

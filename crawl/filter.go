@@ -3,6 +3,7 @@ package crawl
 import (
 	"fmt"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -16,8 +17,10 @@ import (
 type filter struct {
 	include, exclude []string
 	bbox             geo.BBox // nil: no spatial filter
-	interval         *geo.Interval
-	datetime         string // interval in the form the API expects
+	interval         geo.Interval
+
+	mu      sync.Mutex
+	matched map[string]bool // include patterns that matched a collection
 }
 
 func newFilter(opts Options) (*filter, error) {
@@ -36,16 +39,13 @@ func newFilter(opts Options) (*filter, error) {
 		if n := len(opts.BBox); n != 4 && n != 6 {
 			return nil, fmt.Errorf("crawl: bbox: expected 4 or 6 numbers, got %d", n)
 		}
-		f.bbox = geo.BBox(opts.BBox)
+		f.bbox = opts.BBox
 	}
-	if opts.Datetime != "" {
-		iv, err := geo.ParseDatetime(opts.Datetime)
-		if err != nil {
-			return nil, fmt.Errorf("crawl: datetime: %w", err)
-		}
-		f.interval = &iv
-		f.datetime = iv.String()
+	if iv := opts.Datetime; !iv.OpenStart && !iv.OpenEnd && iv.End.Before(iv.Start) {
+		return nil, fmt.Errorf("crawl: datetime: the start %s is after the end %s", iv.Start.Format(time.RFC3339), iv.End.Format(time.RFC3339))
 	}
+	f.interval = opts.Datetime
+	f.matched = map[string]bool{}
 	if opts.MaxItems < 0 || opts.MaxItemsPerCollection < 0 || opts.Concurrency < 0 {
 		return nil, fmt.Errorf("crawl: limits and concurrency must not be negative")
 	}
@@ -62,12 +62,29 @@ func (f *filter) collection(id string) bool {
 	if len(f.include) == 0 {
 		return true
 	}
+	found := false
 	for _, p := range f.include {
 		if ok, _ := path.Match(p, id); ok {
-			return true
+			f.mu.Lock()
+			f.matched[p] = true
+			f.mu.Unlock()
+			found = true
 		}
 	}
-	return false
+	return found
+}
+
+// unmatched returns the include patterns that matched no collection.
+func (f *filter) unmatched() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, p := range f.include {
+		if !f.matched[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // item reports whether a static catalog's item passes the filters. inColl
@@ -89,9 +106,9 @@ func (f *filter) item(it *stac.Item, inColl bool) bool {
 			return false
 		}
 	}
-	if f.interval != nil {
+	if !f.interval.IsZero() {
 		start, end, ok := itemInterval(it)
-		if !ok || !overlaps(*f.interval, start, end) {
+		if !ok || !overlaps(f.interval, start, end) {
 			return false
 		}
 	}
@@ -101,11 +118,11 @@ func (f *filter) item(it *stac.Item, inColl bool) bool {
 // itemBound returns the item's bbox, or the bounds of its geometry when it
 // has no bbox.
 func itemBound(it *stac.Item) (orb.Bound, bool) {
-	switch len(it.Bbox) {
+	switch b := it.BBox; len(b) {
 	case 4:
-		return orb.Bound{Min: orb.Point{it.Bbox[0], it.Bbox[1]}, Max: orb.Point{it.Bbox[2], it.Bbox[3]}}, true
+		return orb.Bound{Min: orb.Point{b[0], b[1]}, Max: orb.Point{b[2], b[3]}}, true
 	case 6:
-		return orb.Bound{Min: orb.Point{it.Bbox[0], it.Bbox[1]}, Max: orb.Point{it.Bbox[3], it.Bbox[4]}}, true
+		return orb.Bound{Min: orb.Point{b[0], b[1]}, Max: orb.Point{b[3], b[4]}}, true
 	}
 	if len(it.Geometry) == 0 {
 		return orb.Bound{}, false
@@ -120,14 +137,7 @@ func itemBound(it *stac.Item) (orb.Bound, bool) {
 // itemInterval returns the item's time span: [datetime, datetime], or
 // [start_datetime, end_datetime] with a zero time for a missing end.
 func itemInterval(it *stac.Item) (start, end time.Time, ok bool) {
-	parse := func(key string) (time.Time, bool) {
-		s, isString := it.Properties[key].(string)
-		if !isString {
-			return time.Time{}, false
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return t, err == nil
-	}
+	parse := it.Properties.Time
 	if t, ok := parse("datetime"); ok {
 		return t, t, true
 	}

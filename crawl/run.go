@@ -1,10 +1,12 @@
 package crawl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stacq/stacq/stac"
 )
@@ -67,7 +69,10 @@ type run struct {
 	workCtx  context.Context
 	stopWork context.CancelFunc
 
-	api apiSource // set by the root task when root is an API
+	api *stac.Client // set by the root task when root is an API
+	// pageSize is the page size asked of the API, lowered when it refuses
+	// one.
+	pageSize atomic.Int64
 
 	mu    sync.Mutex
 	seen  map[string]bool
@@ -79,7 +84,9 @@ func newRun(opts Options, f *filter, out chan<- result) *run {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &run{opts: opts, filter: f, hc: hc, out: out, found: make(chan discovery), seen: map[string]bool{}}
+	r := &run{opts: opts, filter: f, hc: hc, out: out, found: make(chan discovery), seen: map[string]bool{}}
+	r.pageSize.Store(int64(cmp.Or(opts.PageSize, DefaultPageSize)))
+	return r
 }
 
 // run crawls root and closes out when every worker has returned.
@@ -184,6 +191,13 @@ func (r *run) claim(key string) bool {
 	return true
 }
 
+// crawlFull reports whether the crawl has all the items it may have.
+func (r *run) crawlFull() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.opts.MaxItems > 0 && r.total >= r.opts.MaxItems
+}
+
 // full reports whether no more items may be yielded for g.
 func (r *run) full(g *group) bool {
 	r.mu.Lock()
@@ -249,14 +263,21 @@ func (r *run) root(t task) {
 		r.fail(t.loc.String(), KindCatalog, "", errors.New("a STAC API needs an http(s) URL, not a local path"))
 		return
 	}
-	if t.loc.local() || r.opts.Mode == ModeStatic {
+	static := func() {
+		if r.opts.PageEnds || r.opts.Resume != nil {
+			r.fail(t.loc.String(), KindCatalog, "", errors.New("a resumable crawl (page ends, resume) needs a STAC API; this is a static catalog"))
+			return
+		}
 		r.doc(task{kind: taskDoc, loc: t.loc})
+	}
+	if t.loc.local() || r.opts.Mode == ModeStatic {
+		static()
 		return
 	}
-	src, err := openAPI(r.workCtx, t.loc.String(), r.hc, r.opts.ClientOptions)
+	src, err := openAPI(r.workCtx, t.loc.String(), r.hc, r.opts)
 	if err != nil {
 		if r.opts.Mode == ModeAuto && isNotSTAC(err) {
-			r.doc(task{kind: taskDoc, loc: t.loc})
+			static()
 			return
 		}
 		r.fail(t.loc.String(), KindCatalog, "", err)
@@ -271,18 +292,23 @@ func (r *run) doc(t task) {
 	if t.linkKind == KindItem && r.full(t.group) {
 		return // the collection has all the items it may have
 	}
-	body, final, err := fetch(r.workCtx, r.hc, t.loc)
+	var res Resource
+	var final location
+	err := r.retried(func(ctx context.Context) error {
+		body, loc, err := fetch(ctx, r.hc, t.loc)
+		if err != nil {
+			return err
+		}
+		final = loc
+		res, err = decode(body)
+		return err
+	})
 	if err != nil {
-		r.fail(t.loc.String(), t.linkKind, t.parent, err)
+		r.fail(cmp.Or(final.String(), t.loc.String()), t.linkKind, t.parent, err)
 		return
 	}
 	// A redirect may lead to a document reached by another link too.
 	if final.String() != t.loc.String() && !r.claim(final.String()) {
-		return
-	}
-	res, err := decode(body)
-	if err != nil {
-		r.fail(final.String(), t.linkKind, t.parent, err)
 		return
 	}
 	res.URL, res.Parent = final.String(), t.parent
@@ -328,6 +354,14 @@ func (r *run) doc(t task) {
 		next = append(next, task{kind: taskDoc, loc: loc, parent: res.URL, linkKind: linkKind(l.Rel), group: g})
 	}
 	r.spawn(next...)
+}
+
+// retried runs f, retried under Options.Retry when it is set.
+func (r *run) retried(f func(ctx context.Context) error) error {
+	if r.opts.Retry == nil {
+		return f(r.workCtx)
+	}
+	return r.opts.Retry.Do(r.workCtx, func(ctx context.Context, _ int) error { return f(ctx) })
 }
 
 func linkKind(rel string) Kind {

@@ -1,9 +1,7 @@
 package crawl
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stacq/stacq/internal/redact"
 	"github.com/stacq/stacq/stac"
@@ -217,35 +218,39 @@ func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location
 // is. Documents of STAC before 1.0 have no type for catalogs and
 // collections: an "extent" then marks a collection.
 func decode(body []byte) (Resource, error) {
-	var head struct {
-		Type   string          `json:"type"`
-		Extent json.RawMessage `json:"extent"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil {
+	doc := jsontext.Value(body)
+	if err := doc.Compact(); err != nil {
 		return Resource{}, fmt.Errorf("not a STAC document: %w", err)
 	}
+	var head struct {
+		Type   string         `json:"type"`
+		Extent jsontext.Value `json:"extent"`
+	}
+	if err := json.Unmarshal(doc, &head); err != nil {
+		return Resource{}, fmt.Errorf("not a STAC document: %w", err)
+	}
+	res := Resource{JSON: doc}
+	var err error
 	switch {
 	case head.Type == "Feature":
-		it := new(stac.Item)
-		if err := json.Unmarshal(body, it); err != nil {
-			return Resource{}, err
+		res.Kind, res.Item = KindItem, new(stac.Item)
+		if err = json.Unmarshal(doc, res.Item); err == nil {
+			res.ID, res.CollectionID = res.Item.ID, res.Item.Collection
 		}
-		return Resource{Kind: KindItem, Item: it}, nil
-	case head.Type == "Collection" || (head.Type == "" && len(head.Extent) > 0 && !bytes.Equal(head.Extent, []byte("null"))):
-		c := new(stac.Collection)
-		if err := json.Unmarshal(body, c); err != nil {
-			return Resource{}, err
+	case head.Type == "Collection" || (head.Type == "" && len(head.Extent) > 0 && head.Extent.Kind() != 'n'):
+		res.Kind, res.Collection = KindCollection, new(stac.Collection)
+		if err = json.Unmarshal(doc, res.Collection); err == nil {
+			res.ID = res.Collection.ID
 		}
-		return Resource{Kind: KindCollection, Collection: c}, nil
 	case head.Type == "Catalog" || head.Type == "":
-		c := new(stac.Catalog)
-		if err := json.Unmarshal(body, c); err != nil {
-			return Resource{}, err
+		res.Kind, res.Catalog = KindCatalog, new(stac.Catalog)
+		if err = json.Unmarshal(doc, res.Catalog); err == nil {
+			res.ID = res.Catalog.ID
 		}
-		return Resource{Kind: KindCatalog, Catalog: c}, nil
 	default:
 		return Resource{}, fmt.Errorf("not a STAC catalog, collection or item: type %q", head.Type)
 	}
+	return res, err
 }
 
 // links returns the links of a catalog or collection that the walk

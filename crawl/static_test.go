@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stacq/stacq/crawl"
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -127,7 +128,7 @@ func collect(t *testing.T, seq func(func(crawl.Resource, error) bool)) crawled {
 			c.final = err
 			continue
 		}
-		key := r.Kind.String() + " " + r.ID()
+		key := r.Kind.String() + " " + r.ID
 		if prev, dup := c.resources[key]; dup {
 			t.Errorf("%s yielded twice: %s and %s", key, prev.URL, r.URL)
 		}
@@ -332,25 +333,25 @@ func TestStaticFilters(t *testing.T) {
 		},
 		{
 			name:  "datetime interval",
-			opts:  crawl.Options{Datetime: "2018-06-01T00:00:00Z/2018-06-30T23:59:59Z"},
+			opts:  crawl.Options{Datetime: dt("2018-06-01T00:00:00Z/2018-06-30T23:59:59Z")},
 			colls: []string{"landsat-8-l1", "nested-demo", "remote-demo"},
 			items: items("LC80140332018166LGN00", "LC80300332018166LGN00"),
 		},
 		{
 			name:  "datetime open start",
-			opts:  crawl.Options{Datetime: "../2020-01-01T00:00:00Z"},
+			opts:  crawl.Options{Datetime: dt("../2020-01-01T00:00:00Z")},
 			colls: []string{"landsat-8-l1", "nested-demo", "remote-demo"},
 			items: append(slices.Clone(landsat), "item loose-1"),
 		},
 		{
 			name:  "datetime instant and bbox",
-			opts:  crawl.Options{Datetime: "2021-06-01T10:00:00Z", BBox: []float64{0, 0, 30, 30}},
+			opts:  crawl.Options{Datetime: dt("2021-06-01T10:00:00Z"), BBox: []float64{0, 0, 30, 30}},
 			colls: []string{"landsat-8-l1", "nested-demo", "remote-demo"},
 			items: items("n2"),
 		},
 		{
 			name:  "datetime year",
-			opts:  crawl.Options{Datetime: "2022"},
+			opts:  crawl.Options{Datetime: dt("2022")},
 			colls: []string{"landsat-8-l1", "nested-demo", "remote-demo"},
 			items: items("r1", "r2"),
 		},
@@ -400,7 +401,7 @@ func TestStaticLimits(t *testing.T) {
 					}
 					if r.Kind == crawl.KindItem {
 						mu.Lock()
-						inColl[r.Item.Collection]++
+						inColl[r.CollectionID]++
 						mu.Unlock()
 					}
 				}
@@ -434,9 +435,9 @@ func TestStaticVisit(t *testing.T) {
 		HTTPClient: ts.client(),
 		Visit: func(ctx context.Context, r crawl.Resource) error {
 			mu.Lock()
-			visited[r.ID()]++
+			visited[r.ID]++
 			mu.Unlock()
-			switch r.ID() {
+			switch r.ID {
 			case "sub":
 				return crawl.Skip // prunes sub, nested-demo and their items
 			case "r2":
@@ -482,8 +483,7 @@ func TestBadOptions(t *testing.T) {
 		{Include: []string{"[a-"}},
 		{Exclude: []string{"ok", "\\"}},
 		{BBox: []float64{1, 2, 3}},
-		{Datetime: "2023-13-01"},
-		{Datetime: "../.."},
+		{Datetime: geo.Interval{Start: time.Unix(10, 0), End: time.Unix(5, 0)}},
 		{MaxItems: -1},
 	} {
 		got := collect(t, crawl.Crawl(context.Background(), treeDir(t), opts))
@@ -550,7 +550,7 @@ func TestCancelWhileBlocked(t *testing.T) {
 	var start time.Time
 	got := collect(t, func(yield func(crawl.Resource, error) bool) {
 		for r, err := range crawl.Crawl(ctx, ts.URL+"/catalog.json", crawl.Options{Concurrency: 4, Mode: crawl.ModeStatic}) {
-			if r.Kind == crawl.KindCatalog && r.ID() == "tree-root" {
+			if r.Kind == crawl.KindCatalog && r.ID == "tree-root" {
 				// Let the workers get stuck on the blocking documents.
 				time.AfterFunc(20*time.Millisecond, func() {
 					start = time.Now()

@@ -276,3 +276,7 @@ func daysIn(year, month int) int {
 	// Day 0 of the next month is the last day of this one.
 	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
+
+// IsZero reports whether iv is the zero Interval, which stands for no
+// time filter at all.
+func (iv Interval) IsZero() bool { return iv == Interval{} }

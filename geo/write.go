@@ -9,7 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/stacq/stacq/internal/rawjson"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Format is an output layout for features.
@@ -81,12 +82,13 @@ func FormatForPath(path string) (Format, error) {
 
 // FeatureWriter writes features one at a time.
 type FeatureWriter interface {
-	// Write writes one feature: any value encoding/json marshals to a
-	// JSON object. A json.RawMessage is checked and its insignificant
-	// whitespace removed (or re-indented for FormatJSON), nothing else
-	// of it changes; a CompactJSON is copied as is. Pointers to either
-	// are taken as they are, and spare the allocation of putting a slice
-	// in an interface.
+	// Write writes one feature: any value encoding/json/v2 marshals to a
+	// JSON object. A jsontext.Value (or json.RawMessage) is checked and
+	// its insignificant whitespace removed (or re-indented for
+	// FormatJSON), nothing else of it changes: strings and numbers stay as
+	// written; a CompactJSON is copied as is. Pointers to either are taken
+	// as they are, and spare the allocation of putting a slice in an
+	// interface.
 	Write(feature any) error
 	// Close completes the document (for a FeatureCollection, its closing
 	// brackets, so the output is valid even after zero features). It
@@ -95,11 +97,12 @@ type FeatureWriter interface {
 }
 
 // CompactJSON is a feature's JSON text that its producer has already
-// checked to be one valid JSON object without insignificant whitespace,
-// such as an item a client split from a page it validated. A FeatureWriter
-// copies it as is instead of checking and compacting it again (FormatJSON
-// still indents it). Text that is not valid and compact makes invalid
-// output: when in doubt, pass a json.RawMessage.
+// checked to be one valid JSON object on one line (no line breaks or tabs
+// between tokens), such as an item a client split from a page it
+// validated. A FeatureWriter copies it as is instead of checking and
+// compacting it again (FormatJSON still indents it). Text that is not
+// valid and on one line makes invalid output: when in doubt, pass a
+// jsontext.Value.
 type CompactJSON []byte
 
 // ErrClosed is returned by Write after Close.
@@ -112,19 +115,13 @@ var ErrClosed = errors.New("geo: write to a closed FeatureWriter")
 // Close). The first error from w is returned by every later call. A
 // FeatureWriter is not safe for concurrent use.
 func NewWriter(w io.Writer, f Format) FeatureWriter {
-	fw := &featureWriter{w: w, format: f}
-	fw.enc = json.NewEncoder(&fw.val)
-	// Asset hrefs are often signed URLs full of "&": keep them readable.
-	fw.enc.SetEscapeHTML(false)
-	return fw
+	return &featureWriter{w: w, format: f}
 }
 
 type featureWriter struct {
 	w      io.Writer
 	format Format
 	buf    bytes.Buffer // the bytes of one Write
-	val    bytes.Buffer // one marshalled feature, before compacting
-	enc    *json.Encoder
 	n      int // features written
 	closed bool
 	err    error // sticky: once w fails the output is broken
@@ -176,7 +173,7 @@ func (fw *featureWriter) Write(feature any) error {
 			fw.buf.WriteByte(',')
 		}
 		fw.buf.WriteString(featureNewline)
-		err = json.Indent(&fw.buf, raw, featureIndent, "  ")
+		err = fw.format1(raw, jsontext.Multiline(true), jsontext.WithIndentPrefix(featureIndent), jsontext.WithIndent("  "))
 	default:
 		if fw.n == 0 {
 			fw.buf.WriteString(fcOpen)
@@ -223,19 +220,24 @@ func (fw *featureWriter) writeCompact(raw CompactJSON) error {
 }
 
 // compact appends raw to fw.buf without insignificant whitespace, after
-// checking it; rawjson does what json.Compact does, several times faster,
-// which matters when items are passed through as the server sent them.
+// checking it.
 func (fw *featureWriter) compact(raw []byte) error {
-	b, err := rawjson.AppendCompact(fw.buf.AvailableBuffer(), raw)
-	if err != nil {
+	return fw.format1(raw)
+}
+
+// format1 appends raw to fw.buf formatted with opts (compact by default),
+// after checking it; strings and numbers are kept as written.
+func (fw *featureWriter) format1(raw []byte, opts ...jsontext.Options) error {
+	v := jsontext.Value(append(fw.buf.AvailableBuffer(), raw...))
+	if err := v.Format(append([]jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.PreserveRawStrings(true)}, opts...)...); err != nil {
 		return err
 	}
-	fw.buf.Write(b)
+	fw.buf.Write(v)
 	return nil
 }
 
-// marshal encodes v; a json.RawMessage is returned as is, to be checked
-// and compacted by the caller in one pass.
+// marshal encodes v; raw JSON is returned as is, to be checked and
+// compacted by the caller in one pass.
 func (fw *featureWriter) marshal(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case CompactJSON: // FormatJSON: indented, which checks it
@@ -244,6 +246,12 @@ func (fw *featureWriter) marshal(v any) ([]byte, error) {
 		if v != nil {
 			return *v, nil
 		}
+	case jsontext.Value:
+		return bytes.TrimSpace(v), nil
+	case *jsontext.Value:
+		if v != nil {
+			return bytes.TrimSpace(*v), nil
+		}
 	case json.RawMessage:
 		return bytes.TrimSpace(v), nil
 	case *json.RawMessage:
@@ -251,11 +259,12 @@ func (fw *featureWriter) marshal(v any) ([]byte, error) {
 			return bytes.TrimSpace(*v), nil
 		}
 	}
-	fw.val.Reset()
-	if err := fw.enc.Encode(v); err != nil {
+	// nil maps and slices as null, as encoding/json writes them.
+	b, err := jsonv2.Marshal(v, jsonv2.Deterministic(true), jsonv2.FormatNilMapAsNull(true), jsonv2.FormatNilSliceAsNull(true))
+	if err != nil {
 		return nil, fmt.Errorf("geo: encode feature: %w", err)
 	}
-	return bytes.TrimSpace(fw.val.Bytes()), nil
+	return b, nil
 }
 
 func (fw *featureWriter) Close() error {

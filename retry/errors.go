@@ -2,7 +2,6 @@ package retry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/stacq/stacq/internal/rawjson"
 )
 
 // Error is the failure of a request or unit of work that was retried: how
@@ -106,10 +103,10 @@ func Retryable(err error) bool {
 
 // BodyRetryable reports whether err, met while reading or decoding a
 // response body, means the body was cut short rather than wrong: an
-// unexpected EOF, a connection reset or timeout mid-body, or JSON that ends
-// before it is complete ("unexpected end of JSON input", the signature of
-// a truncated page). JSON that is complete but invalid is not retryable:
-// the server would send it again.
+// unexpected EOF (which is also how a decoder reports a document that ends
+// before it is complete, the signature of a truncated page), a connection
+// reset or timeout mid-body. A document that is complete but invalid is not
+// retryable: the server would send it again.
 func BodyRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
@@ -123,14 +120,6 @@ func BodyRetryable(err error) bool {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() && !errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) && se.Error() == "unexpected end of JSON input" {
-		return true
-	}
-	var rse *rawjson.SyntaxError
-	if errors.As(err, &rse) && strings.Contains(rse.Msg, "unexpected end of JSON input") {
 		return true
 	}
 	return false

@@ -3,13 +3,15 @@ package stac
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stacq/stacq/internal/redact"
 	"github.com/stacq/stacq/retry"
@@ -24,6 +26,9 @@ const (
 	defaultUserAgent  = "stacq"
 	maxErrorBody      = 64 << 10 // bytes of an error response read for its message
 	maxLandingBody    = 32 << 20 // a landing page with thousands of child links stays well below
+	// DefaultMaxPageSize is the default of WithMaxPageSize: 128 MiB, some
+	// 30 times a page of 1,000 large items.
+	DefaultMaxPageSize = 128 << 20
 	sentinelHubPath   = "/api/v1/catalog/1.0.0"
 	sentinelHubMaxLim = 100
 )
@@ -51,6 +56,7 @@ type Client struct {
 	collectionsURL string
 	queryablesURL  string
 	sentinelHub    bool
+	maxPage        int64         // WithMaxPageSize
 	noPrefetch     bool          // WithPrefetch(false)
 	reuseRawPages  bool          // WithRawPageReuse(true)
 	retry          *retry.Policy // WithRetry; nil: pages are fetched once
@@ -79,6 +85,19 @@ func WithHeader(name, value string) Option {
 	return func(c *Client) { c.header.Add(name, value) }
 }
 
+// WithMaxPageSize caps the bytes read of one response (a page of a
+// listing, a collection, an item), counted after decompression: a
+// response above it fails with a *TooLargeError instead of taking the
+// process's memory. The default is DefaultMaxPageSize; the landing page
+// has a cap of its own, 32 MiB.
+func WithMaxPageSize(n int64) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.maxPage = n
+		}
+	}
+}
+
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) { c.userAgent = ua }
@@ -88,7 +107,7 @@ func WithUserAgent(ua string) Option {
 // conformance classes. A URL that does not serve a STAC API landing page
 // gives a *NotSTACError (errors.As) that says what it is instead.
 func Open(ctx context.Context, rootURL string, opts ...Option) (*Client, error) {
-	c := &Client{hc: http.DefaultClient, header: http.Header{}, userAgent: defaultUserAgent}
+	c := &Client{hc: http.DefaultClient, header: http.Header{}, userAgent: defaultUserAgent, maxPage: DefaultMaxPageSize}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -119,9 +138,9 @@ func (c *Client) readLanding(ctx context.Context) error {
 		c.root = resp.Request.URL.String() // after redirects: relative links resolve from here
 		c.apiHosts[resp.Request.URL.Host] = true
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxLandingBody))
+	body, err := readBody(resp, nil, maxLandingBody, "landing page")
 	if err != nil {
-		return fmt.Errorf("open %s: reading the landing page: %w", redact.URL(c.root), err)
+		return fmt.Errorf("open: %w", c.readErr(&request{method: http.MethodGet, url: c.root}, resp, err))
 	}
 	ct := resp.Header.Get("Content-Type")
 	if err := c.classify(body, ct); err != nil {
@@ -149,16 +168,16 @@ func (c *Client) classify(body []byte, contentType string) error {
 		return notSTAC(fmt.Sprintf("an HTML page (%s), not a STAC API landing page: %q", orDefault(mt, "no content type"), snippet(body)))
 	}
 	var probe struct {
-		Type       string          `json:"type"`
-		Version    string          `json:"stac_version"`
-		ConformsTo json.RawMessage `json:"conformsTo"`
+		Type       jsontext.Value `json:"type"`
+		Version    jsontext.Value `json:"stac_version"`
+		ConformsTo jsontext.Value `json:"conformsTo"`
 	}
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &probe) != nil {
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &probe, decodeOpts) != nil {
 		return notSTAC(fmt.Sprintf("not JSON (%s), not a STAC API: %q", orDefault(mt, "no content type"), snippet(body)))
 	}
 	var cat Catalog
-	if err := json.Unmarshal(trimmed, &cat); err != nil {
-		if probe.Version == "" && probe.ConformsTo == nil {
+	if err := json.Unmarshal(trimmed, &cat, decodeOpts); err != nil {
+		if probe.Version == nil && probe.ConformsTo == nil {
 			return notSTAC("JSON that is not STAC (no stac_version, conformsTo or links), not a STAC API")
 		}
 		return &DecodeError{Method: http.MethodGet, URL: redact.URL(c.root), ContentType: contentType, Snippet: snippet(body), Err: err}
@@ -193,7 +212,9 @@ func (c *Client) classify(body []byte, contentType string) error {
 	if isAPI {
 		return nil
 	}
-	switch probe.Type {
+	var typ string
+	json.Unmarshal(probe.Type, &typ)
+	switch typ {
 	case "Catalog":
 		return notSTAC("static catalog, not a STAC API; use crawl")
 	case "Collection":
@@ -203,8 +224,8 @@ func (c *Client) classify(body []byte, contentType string) error {
 	case "FeatureCollection":
 		return notSTAC("a GeoJSON FeatureCollection, not a STAC API landing page")
 	}
-	if probe.Version != "" {
-		return notSTAC(fmt.Sprintf("a STAC document of type %q, not a STAC API landing page", probe.Type))
+	if probe.Version != nil {
+		return notSTAC(fmt.Sprintf("a STAC document of type %q, not a STAC API landing page", typ))
 	}
 	return notSTAC("JSON that is not STAC (no stac_version, conformsTo, or search or data links), not a STAC API")
 }
@@ -282,23 +303,6 @@ func joinPath(base string, segments ...string) string {
 	return strings.TrimSuffix(u.String(), "/") + "/" + strings.Join(escaped, "/")
 }
 
-// ---- request plumbing ----
-
-// request is one HTTP request of the API: the first of a listing or a
-// search, or one built from a next link.
-type request struct {
-	method string
-	url    string
-	body   json.RawMessage // POST only
-	header http.Header     // headers of a next link
-	accept string          // "" for the default
-}
-
-// key identifies a request for the paging loop guard.
-func (r *request) key() string {
-	return r.method + " " + r.url + "\n" + string(r.body)
-}
-
 // send performs r and returns the response when its status is 2xx; any
 // other status is read into an *HTTPError.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
@@ -361,53 +365,20 @@ func asHTTPError(err error, target **HTTPError) bool {
 	return ok
 }
 
-// decode reads the JSON body of resp into v from the stream, keeping its
-// first bytes for the error when it is not what was expected.
-func decode(method string, resp *http.Response, v any) error {
-	head := &headReader{r: resp.Body}
-	err := json.NewDecoder(head).Decode(v)
-	// Drain a little so that the connection can be reused.
-	io.CopyN(io.Discard, resp.Body, 4<<10)
-	if err != nil {
-		u := ""
-		if resp.Request != nil && resp.Request.URL != nil {
-			u = resp.Request.URL.String()
-		}
-		if ctxErr := requestCtxErr(resp); ctxErr != nil {
-			return ctxErr
-		}
-		return &DecodeError{Method: method, URL: redact.URL(u), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(head.buf), Err: err}
-	}
-	return nil
-}
-
-func requestCtxErr(resp *http.Response) error {
-	if resp.Request != nil {
-		return resp.Request.Context().Err()
-	}
-	return nil
-}
-
-// headReader keeps the first bytes read through it.
-type headReader struct {
-	r   io.Reader
-	buf []byte
-}
-
-func (h *headReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if room := snippetLen*2 - len(h.buf); room > 0 && n > 0 {
-		h.buf = append(h.buf, p[:min(n, room)]...)
-	}
-	return n, err
-}
-
-// getJSON GETs href and decodes its body into v.
+// getJSON GETs href and decodes its body, read up to the page cap, into v.
 func (c *Client) getJSON(ctx context.Context, href, accept string, v any) error {
-	resp, err := c.send(ctx, &request{method: http.MethodGet, url: href, accept: accept})
+	r := &request{method: http.MethodGet, url: href, accept: accept}
+	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	return decode(http.MethodGet, resp, v)
+	body, err := readBody(resp, nil, c.maxPage, "response")
+	if err != nil {
+		return c.readErr(r, resp, err)
+	}
+	if err := json.Unmarshal(body, v, decodeOpts); err != nil {
+		return &DecodeError{Method: r.method, URL: redact.URL(href), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
+	}
+	return nil
 }

@@ -183,7 +183,7 @@ func TestHeaders(t *testing.T) {
 		if r.URL.Query().Get("token") == "" {
 			links = append(links, map[string]any{"rel": "next", "href": s.URL + "/v1/search?token=2"})
 		}
-		writeJSON(w, 200, featurePage([]string{"a"}, map[string]any{"links": links}))
+		writeJSON(w, 200, featurePage([]string{"a" + r.URL.Query().Get("token")}, map[string]any{"links": links}))
 	})
 	c := s.open("/v1", stac.WithHeader("X-Team", "a"), stac.WithHeader("X-Team", "b"), stac.WithUserAgent("stacq-test/1"))
 	if got := ids(t, c.Search(context.Background(), stac.SearchParams{})); len(got) != 2 {

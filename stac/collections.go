@@ -2,12 +2,14 @@ package stac
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
 
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/redact"
 )
 
@@ -16,23 +18,21 @@ import (
 // are sent as GET parameters (servers without collection search ignore
 // them).
 type CollectionsParams struct {
-	BBox     []float64
-	Datetime string
+	BBox     geo.BBox
+	Datetime geo.Interval
 	Q        string
 	// Filter is a CQL2 filter on collections, in text or as CQL2-JSON.
 	Filter     string
 	FilterLang string // as SearchParams.FilterLang
 	SortBy     []SortBy
 	Limit      int // page size asked of the server
-	// MaxCollections caps the number of collections yielded (0: all).
-	MaxCollections int
 }
 
 // Collections yields the API's collections, following the next links of
-// /collections.
-func (c *Client) Collections(ctx context.Context, p CollectionsParams) iter.Seq2[*Collection, error] {
+// /collections. WithMaxItems caps the number of collections.
+func (c *Client) Collections(ctx context.Context, p CollectionsParams, opts ...ListOption) iter.Seq2[*Collection, error] {
 	return func(yield func(*Collection, error) bool) {
-		for page, err := range c.CollectionPages(ctx, p) {
+		for page, err := range c.CollectionPages(ctx, p, opts...) {
 			if err != nil {
 				yield(nil, err)
 				return
@@ -47,23 +47,28 @@ func (c *Client) Collections(ctx context.Context, p CollectionsParams) iter.Seq2
 }
 
 // CollectionPages yields the pages of /collections.
-func (c *Client) CollectionPages(ctx context.Context, p CollectionsParams) iter.Seq2[*CollectionsPage, error] {
-	if err := checkCommon(p.BBox, p.Limit, p.MaxCollections); err != nil {
-		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+func (c *Client) CollectionPages(ctx context.Context, p CollectionsParams, opts ...ListOption) iter.Seq2[*CollectionsPage, error] {
+	cfg, err := listOptions(opts)
+	if err == nil {
+		err = checkCommon(p.BBox, p.Limit)
 	}
-	filterLang, err := filterLanguage(p.Filter, p.FilterLang)
-	if err != nil {
-		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+	filterLang := ""
+	if err == nil {
+		filterLang, err = filterLanguage(p.Filter, p.FilterLang)
 	}
 	v := url.Values{}
-	if err := commonQuery(v, p.BBox, p.Datetime, p.Limit, p.Filter, filterLang, p.SortBy, p.Q); err != nil {
-		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
+	if err == nil {
+		err = commonQuery(v, p.BBox, p.Datetime, p.Limit, p.Filter, filterLang, p.SortBy, p.Q)
 	}
-	href, err := withQuery(c.collectionsHref(), v)
+	href := ""
+	if err == nil {
+		href, err = withQuery(c.collectionsHref(), v)
+	}
 	if err != nil {
 		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
 	}
-	return pages[CollectionsPage](ctx, c, &request{method: http.MethodGet, url: href}, p.MaxCollections)
+	first := &request{method: http.MethodGet, url: href}
+	return typedPages(c.rawPages(ctx, first, "collections", cfg, true), (*RawPage).collectionsPage)
 }
 
 // collectionsHref is the landing page's data link, or /collections.
@@ -90,18 +95,18 @@ func (c *Client) Collection(ctx context.Context, id string) (*Collection, error)
 // Queryables returns the JSON Schema of the properties that filters may
 // use: the API's (/queryables) when collectionID is "", else the
 // collection's.
-func (c *Client) Queryables(ctx context.Context, collectionID string) (json.RawMessage, error) {
+func (c *Client) Queryables(ctx context.Context, collectionID string) (jsontext.Value, error) {
 	href := c.queryablesURL
 	if collectionID != "" {
 		href = joinPath(c.collectionsHref(), collectionID, "queryables")
 	} else if href == "" {
 		href = c.endpoint("queryables")
 	}
-	var schema json.RawMessage
+	var schema jsontext.Value
 	if err := c.getJSON(ctx, href, acceptQueryables, &schema); err != nil {
 		return nil, err
 	}
-	if !isJSONObject(schema) {
+	if schema.Kind() != '{' {
 		return nil, &DecodeError{Method: http.MethodGet, URL: redact.URL(href), Snippet: snippet(schema), Err: fmt.Errorf("expected a JSON Schema object")}
 	}
 	return schema, nil

@@ -20,18 +20,19 @@ func TestCollectionsRecorded(t *testing.T) {
 	c := s.open("/v1")
 	tests := []struct {
 		params stac.CollectionsParams
+		max    int
 		n      int
 	}{
-		{stac.CollectionsParams{}, 9},
-		{stac.CollectionsParams{Q: "sentinel"}, 9},
-		{stac.CollectionsParams{Q: "sentinel", Limit: 4}, 9},
-		{stac.CollectionsParams{Q: "sentinel", Limit: 10}, 9},
-		{stac.CollectionsParams{Datetime: "2024-09-15T00:00:00+00:00/2024-09-16T00:00:00+00:00", Limit: 10}, 0},
-		{stac.CollectionsParams{MaxCollections: 3}, 3},
+		{stac.CollectionsParams{}, 0, 9},
+		{stac.CollectionsParams{Q: "sentinel"}, 0, 9},
+		{stac.CollectionsParams{Q: "sentinel", Limit: 4}, 0, 9},
+		{stac.CollectionsParams{Q: "sentinel", Limit: 10}, 0, 9},
+		{stac.CollectionsParams{Datetime: dt("2024-09-15T00:00:00+00:00/2024-09-16T00:00:00+00:00"), Limit: 10}, 0, 0},
+		{stac.CollectionsParams{}, 3, 3},
 	}
 	for _, tt := range tests {
 		var got []string
-		for col, err := range c.Collections(context.Background(), tt.params) {
+		for col, err := range c.Collections(context.Background(), tt.params, stac.WithMaxItems(tt.max)) {
 			if err != nil {
 				t.Fatalf("%+v: %v", tt.params, err)
 			}
@@ -70,7 +71,7 @@ func TestCollectionPages(t *testing.T) {
 		t.Error("collection-search not advertised")
 	}
 	p := stac.CollectionsParams{
-		BBox: []float64{60, 0, 70, 10}, Datetime: "2024-09-15T00:00:00Z/..", Q: "sentinel",
+		BBox: []float64{60, 0, 70, 10}, Datetime: dt("2024-09-15T00:00:00Z/.."), Q: "sentinel",
 		Filter: "platform = 'sentinel-2a'", SortBy: []stac.SortBy{{Field: "id", Direction: "desc"}}, Limit: 2,
 	}
 	var got []string
@@ -99,10 +100,10 @@ func TestCollectionPages(t *testing.T) {
 		t.Errorf("third query %s", reqs[2].Query)
 	}
 
-	// MaxCollections stops the paging once reached.
+	// WithMaxItems stops the paging once reached.
 	before := len(s.seenTo("/v1/collections"))
 	n := 0
-	for _, err := range c.Collections(context.Background(), stac.CollectionsParams{MaxCollections: 3}) {
+	for _, err := range c.Collections(context.Background(), stac.CollectionsParams{}, stac.WithMaxItems(3)) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,11 +207,11 @@ func TestDecodeError(t *testing.T) {
 	if !errors.As(gotErr, &de) || de.ContentType != "text/html" || de.Snippet != "<html><body>Maintenance until 10:00</body></html>" {
 		t.Fatalf("error %#v", gotErr)
 	}
-	want := "GET " + s.URL + `/v1/search?limit=1: cannot decode the response (text/html, starting "<html><body>Maintenance until 10:00</body></html>"): invalid character '<' looking for beginning of value`
+	want := "GET " + s.URL + `/v1/search?limit=1: cannot decode the response (text/html, starting "<html><body>Maintenance until 10:00</body></html>"): jsontext: invalid character '<' at start of value`
 	if gotErr.Error() != want {
 		t.Errorf("error\n got %s\nwant %s", gotErr, want)
 	}
-	if _, err := c.Collection(context.Background(), "bad"); !errors.As(err, &de) || !strings.Contains(err.Error(), `field "links"`) {
+	if _, err := c.Collection(context.Background(), "bad"); !errors.As(err, &de) || !strings.Contains(err.Error(), `within "/links"`) {
 		t.Errorf("error %v", err)
 	}
 }

@@ -1,10 +1,9 @@
 package stac
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/stacq/stacq/geo"
@@ -29,99 +28,77 @@ func benchPage(b *testing.B, n int) []byte {
 	return page
 }
 
-func itoa(n int) string { return jsonInt(n) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
-func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
+// decodeTyped decodes a page the way Search does: split once, then each
+// item decoded.
+func decodeTyped(b *testing.B, page []byte) []*Item {
+	p, err := splitPage(page, "features", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := make([]*Item, len(p.Items))
+	for i, r := range p.Items {
+		if items[i], err = r.Decode(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return items
+}
 
 // The typed path: a page decoded into Items, each written by the feature
-// writer through Item.MarshalJSON.
+// writer through the Item's JSON encoding.
 func BenchmarkPageTyped(b *testing.B) {
 	page := benchPage(b, 1000)
 	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
 	w := geo.NewWriter(io.Discard, geo.FormatNDJSON)
-	for b.Loop() {
-		var ic ItemCollection
-		if err := json.Unmarshal(page, &ic); err != nil {
-			b.Fatal(err)
-		}
-		for _, it := range ic.Features {
+	perItem(b, 1000, func() {
+		for _, it := range decodeTyped(b, page) {
 			if err := w.Write(it); err != nil {
 				b.Fatal(err)
 			}
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/item")
+	})
 }
 
 // The typed decoding alone.
 func BenchmarkPageDecodeTyped(b *testing.B) {
 	page := benchPage(b, 1000)
 	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var ic ItemCollection
-		if err := json.Unmarshal(page, &ic); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/item")
-}
-
-// Raw pass-through as a plain json.Decoder gives it: features as
-// json.RawMessage, written as they came.
-func BenchmarkPageRawDecoder(b *testing.B) {
-	page := benchPage(b, 1000)
-	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
-	w := geo.NewWriter(io.Discard, geo.FormatNDJSON)
-	for b.Loop() {
-		var ic struct {
-			Features []json.RawMessage `json:"features"`
-			Links    []*Link           `json:"links"`
-		}
-		if err := json.NewDecoder(bytes.NewReader(page)).Decode(&ic); err != nil {
-			b.Fatal(err)
-		}
-		for _, it := range ic.Features {
-			if err := w.Write(it); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/item")
+	perItem(b, 1000, func() { decodeTyped(b, page) })
 }
 
 // The raw pass-through: a page split without decoding its items, each
-// written as the server sent it.
+// written as the server sent it, as the CLI's export does.
 func BenchmarkPageRaw(b *testing.B) {
 	page := benchPage(b, 1000)
 	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
 	w := geo.NewWriter(io.Discard, geo.FormatNDJSON)
-	for b.Loop() {
-		p, err := decodeRawPage(page)
+	var items []RawItem
+	perItem(b, 1000, func() {
+		p, err := splitPage(page, "features", items)
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, it := range p.Items {
-			if err := w.Write(it.JSON); err != nil {
+		for i := range p.Items {
+			if err := w.Write((*geo.CompactJSON)(&p.Items[i].JSON)); err != nil {
 				b.Fatal(err)
 			}
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/item")
+		items = p.Items
+	})
 }
 
 // The raw split alone.
 func BenchmarkPageDecodeRaw(b *testing.B) {
 	page := benchPage(b, 1000)
 	b.SetBytes(int64(len(page)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := decodeRawPage(page); err != nil {
+	var items []RawItem
+	perItem(b, 1000, func() {
+		p, err := splitPage(page, "features", items)
+		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/item")
+		items = p.Items
+	})
 }

@@ -2,13 +2,15 @@ package stac
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stacq/stacq/internal/redact"
 )
@@ -99,6 +101,32 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// TooLargeError is a response body over the cap the client reads (see
+// WithMaxPageSize), counted after decompression.
+type TooLargeError struct {
+	Method string
+	URL    string // credentials removed
+	What   string // "page", "landing page", "response"
+	Limit  int64  // bytes
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s %s: the %s is larger than %s, the most this client reads", e.Method, e.URL, e.What, byteSize(e.Limit))
+}
+
+// byteSize formats n bytes in the largest binary unit that divides it.
+func byteSize(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // snippetLen is how much of an unexpected body an error shows.
 const snippetLen = 200
 
@@ -135,15 +163,15 @@ func snippet(body []byte) string {
 func newHTTPError(method, rawURL string, status int, body []byte) *HTTPError {
 	e := &HTTPError{Method: method, URL: redact.URL(rawURL), StatusCode: status}
 	var shape struct {
-		Code             json.RawMessage `json:"code"`
-		Description      json.RawMessage `json:"description"`
-		Detail           json.RawMessage `json:"detail"`
-		Message          json.RawMessage `json:"message"`
-		Error            json.RawMessage `json:"error"`
-		ErrorDescription json.RawMessage `json:"error_description"`
-		Title            json.RawMessage `json:"title"`
+		Code             jsontext.Value `json:"code"`
+		Description      jsontext.Value `json:"description"`
+		Detail           jsontext.Value `json:"detail"`
+		Message          jsontext.Value `json:"message"`
+		Error            jsontext.Value `json:"error"`
+		ErrorDescription jsontext.Value `json:"error_description"`
+		Title            jsontext.Value `json:"title"`
 	}
-	if json.Unmarshal(body, &shape) == nil {
+	if json.Unmarshal(body, &shape, decodeOpts) == nil {
 		e.Code = firstText(shape.Code, shape.Error, shape.Title)
 		e.Description = firstText(shape.Description, shape.Detail, shape.Message, shape.ErrorDescription)
 		if e.Code == e.Description {
@@ -159,7 +187,7 @@ func newHTTPError(method, rawURL string, status int, body []byte) *HTTPError {
 // firstText returns the first of vals that is a non-empty JSON string, or
 // else the compact JSON of the first other non-null value (FastAPI's
 // validation errors put a list in "detail").
-func firstText(vals ...json.RawMessage) string {
+func firstText(vals ...jsontext.Value) string {
 	for _, v := range vals {
 		var s string
 		if json.Unmarshal(v, &s) == nil && s != "" {
@@ -167,13 +195,11 @@ func firstText(vals ...json.RawMessage) string {
 		}
 	}
 	for _, v := range vals {
-		v = bytes.TrimSpace(v)
 		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
 			continue
 		}
-		var buf bytes.Buffer
-		if json.Compact(&buf, v) == nil {
-			return snippet(buf.Bytes())
+		if c, err := compactJSON(v, "message"); err == nil {
+			return snippet(c)
 		}
 	}
 	return ""

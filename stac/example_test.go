@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/stacq/stacq/internal/testing/stactest"
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -52,18 +53,22 @@ func ExampleClient_Search() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	datetime, err := geo.ParseDatetime("2023-01-01/2023-01-02")
+	if err != nil {
+		log.Fatal(err)
+	}
 	params := stac.SearchParams{
 		Collections: []string{"sentinel-2-l2a"},
-		Datetime:    "2023-01-01T00:00:00Z/2023-01-02T23:59:59Z",
+		Datetime:    datetime,
 		Limit:       4, // page size: the client follows the next links
-		MaxItems:    6, // and stops requesting pages once 6 items came
 	}
 	n, err := c.Matched(ctx, params)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("matched:", n)
-	for item, err := range c.Search(ctx, params) {
+	// The client stops requesting pages once 6 items came.
+	for item, err := range c.Search(ctx, params, stac.WithMaxItems(6)) {
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -247,5 +248,21 @@ func sameURL(a, b string) bool {
 	if ua.Scheme != ub.Scheme || ua.Host != ub.Host || ua.Path != ub.Path {
 		return false
 	}
-	return reflect.DeepEqual(ua.Query(), ub.Query())
+	qa, qb := ua.Query(), ub.Query()
+	// The same instants, whatever the zone they are written in.
+	for _, q := range []url.Values{qa, qb} {
+		if iv, err := geo.ParseDatetime(q.Get("datetime")); err == nil {
+			q.Set("datetime", iv.String())
+		}
+	}
+	return reflect.DeepEqual(qa, qb)
+}
+
+// dt parses a datetime filter as the CLI does; it panics on a bad one.
+func dt(s string) geo.Interval {
+	iv, err := geo.ParseDatetime(s)
+	if err != nil {
+		panic(err)
+	}
+	return iv
 }

@@ -6,56 +6,55 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+
+	"github.com/stacq/stacq/geo"
 )
 
 // ItemsParams filter the items of one collection
 // (/collections/{id}/items).
 type ItemsParams struct {
-	BBox     []float64
-	Datetime string
-	Limit    int // page size asked of the server
-	// MaxItems caps the number of items yielded (0: all); once reached, no
-	// further page is requested.
-	MaxItems int
-	// NextLink, when set, resumes the listing from a saved next link.
-	NextLink *Link
+	BBox     geo.BBox
+	Datetime geo.Interval // the zero Interval sends none
+	Limit    int          // page size asked of the server
 }
 
-// Items yields the items of a collection, page after page.
-func (c *Client) Items(ctx context.Context, collectionID string, p ItemsParams) iter.Seq2[*Item, error] {
-	return itemsOf(c.ItemPages(ctx, collectionID, p))
+// Items yields the items of a collection, page after page, decoded.
+func (c *Client) Items(ctx context.Context, collectionID string, p ItemsParams, opts ...ListOption) iter.Seq2[*Item, error] {
+	return typedItems(c.itemsRaw(ctx, collectionID, p, opts, true))
 }
 
-// ItemPages yields the pages of /collections/{id}/items.
-func (c *Client) ItemPages(ctx context.Context, collectionID string, p ItemsParams) iter.Seq2[*ItemCollection, error] {
+// ItemPages yields the pages of /collections/{id}/items, decoded.
+func (c *Client) ItemPages(ctx context.Context, collectionID string, p ItemsParams, opts ...ListOption) iter.Seq2[*ItemCollection, error] {
+	return typedPages(c.itemsRaw(ctx, collectionID, p, opts, true), (*RawPage).ItemCollection)
+}
+
+// ItemRawPages is ItemPages with the items left as the JSON the server
+// sent, as SearchRawPages.
+func (c *Client) ItemRawPages(ctx context.Context, collectionID string, p ItemsParams, opts ...ListOption) iter.Seq2[*RawPage, error] {
+	return c.itemsRaw(ctx, collectionID, p, opts, c.reuseRawPages)
+}
+
+func (c *Client) itemsRaw(ctx context.Context, collectionID string, p ItemsParams, opts []ListOption, reuse bool) iter.Seq2[*RawPage, error] {
+	cfg, err := listOptions(opts)
+	if err == nil {
+		err = checkCommon(p.BBox, p.Limit)
+	}
 	if collectionID == "" {
-		return failed[*ItemCollection](fmt.Errorf("items: empty collection id"))
+		err = fmt.Errorf("empty collection id")
 	}
-	if err := checkCommon(p.BBox, p.Limit, p.MaxItems); err != nil {
-		return failed[*ItemCollection](fmt.Errorf("items: %w", err))
-	}
-	limit := p.Limit
-	if p.MaxItems > 0 && limit > p.MaxItems {
-		limit = p.MaxItems
-	}
-	if c.sentinelHub && limit > sentinelHubMaxLim {
-		limit = sentinelHubMaxLim
+	if err != nil {
+		return failed[*RawPage](fmt.Errorf("items: %w", err))
 	}
 	v := url.Values{}
-	if err := commonQuery(v, p.BBox, p.Datetime, limit, "", "", nil, ""); err != nil {
-		return failed[*ItemCollection](fmt.Errorf("items: %w", err))
+	if err := commonQuery(v, p.BBox, p.Datetime, c.pageSize(p.Limit, cfg.max), "", "", nil, ""); err != nil {
+		return failed[*RawPage](fmt.Errorf("items: %w", err))
 	}
 	href, err := withQuery(joinPath(c.collectionsHref(), collectionID, "items"), v)
 	if err != nil {
-		return failed[*ItemCollection](fmt.Errorf("items: %w", err))
+		return failed[*RawPage](fmt.Errorf("items: %w", err))
 	}
-	first := &request{method: http.MethodGet, url: href}
-	if p.NextLink != nil {
-		if first, err = c.followRequest(first, p.NextLink); err != nil {
-			return failed[*ItemCollection](fmt.Errorf("items: resume: %w", err))
-		}
-	}
-	return pages[ItemCollection](ctx, c, first, p.MaxItems)
+	first := &request{method: http.MethodGet, url: href, accept: c.accept()}
+	return c.rawPages(ctx, first, "features", cfg, reuse)
 }
 
 // Item returns one item of a collection. A missing item gives an

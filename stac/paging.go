@@ -3,93 +3,384 @@ package stac
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"iter"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/stacq/stacq/internal/redact"
 )
 
-// A page is a document of a paged listing: a search or items page
-// (ItemCollection) or a collections page (CollectionsPage).
-type page[T any] interface {
-	*T
-	pageLen() int
-	pageLinks() []*Link
-	truncate(n int)
-	contextNext() json.RawMessage
-	addLink(*Link)
+// Every listing (search, a collection's items, collections) is one chain
+// of raw pages: each page fetched, checked and split once, its next link
+// read before the page is handed on (so that the next request can be on
+// its way, see WithPrefetch), the loop guard and MaxItems applied, and
+// each page retried as a unit (WithRetry). Typed pages and items are
+// decoded from the raw pages by the caller's goroutine.
+
+// ListOption changes how a listing is paged: how many items it yields,
+// where it starts. The parameters of what is asked are in SearchParams,
+// ItemsParams and CollectionsParams.
+type ListOption func(*listConfig)
+
+type listConfig struct {
+	max      int   // 0: all
+	resume   *Link // first request follows this link
+	parallel int
+	dedupe   bool
 }
 
-func (ic *ItemCollection) pageLen() int                 { return len(ic.Features) }
-func (ic *ItemCollection) pageLinks() []*Link           { return ic.Links }
-func (ic *ItemCollection) truncate(n int)               { ic.Features = ic.Features[:n] }
-func (ic *ItemCollection) addLink(l *Link)              { ic.Links = append(ic.Links, l) }
-func (ic *ItemCollection) contextNext() json.RawMessage { return ctxNext(ic.Context) }
+// WithMaxItems caps the number of items (or collections) yielded; 0 means
+// all. Once the cap is reached no further page is requested, and the page
+// that reaches it is cut.
+func WithMaxItems(n int) ListOption { return func(c *listConfig) { c.max = n } }
 
-func (cp *CollectionsPage) pageLen() int                 { return len(cp.Collections) }
-func (cp *CollectionsPage) pageLinks() []*Link           { return cp.Links }
-func (cp *CollectionsPage) truncate(n int)               { cp.Collections = cp.Collections[:n] }
-func (cp *CollectionsPage) addLink(l *Link)              { cp.Links = append(cp.Links, l) }
-func (cp *CollectionsPage) contextNext() json.RawMessage { return ctxNext(cp.Context) }
+// WithResume starts a listing at a saved next link (from a page's Links,
+// or ResumeLink) instead of its first page. The parameters must be those
+// of the original listing, since a POST link with "merge" is merged into
+// their body. WithMaxItems counts from the resumed page.
+func WithResume(next *Link) ListOption { return func(c *listConfig) { c.resume = next } }
 
-func ctxNext(c *Context) json.RawMessage {
-	if c == nil {
-		return nil
+// WithDedupe drops the items of a page whose collection and id were on the
+// page before (RawPage.Duplicates counts them either way): some servers
+// repeat items at a page boundary.
+func WithDedupe() ListOption { return func(c *listConfig) { c.dedupe = true } }
+
+func listOptions(opts []ListOption) (listConfig, error) {
+	var c listConfig
+	for _, o := range opts {
+		o(&c)
 	}
-	return c.Next
+	if c.max < 0 {
+		return c, fmt.Errorf("max items: expected 0 (all) or more, got %d", c.max)
+	}
+	return c, nil
 }
 
-// pages yields the pages of a listing that starts with the request first.
-// It follows each page's next link (GET, or POST with its body, merged into
-// the current body when the link says "merge") and stops after the last
-// page, an empty page, a next link already followed (servers that repeat
-// their last page), or once max items (0: no cap) have been received; the
-// page that reaches max is cut to it. The next page is fetched while the
-// caller handles the current one (see WithPrefetch): two pages are held
-// at a time.
-func pages[T any, P page[T]](ctx context.Context, c *Client, first *request, max int) iter.Seq2[P, error] {
-	fetch := func(ctx context.Context, r *request) (P, error) {
-		p := P(new(T))
-		if err := c.fetch(ctx, r, p); err != nil {
+// LoopError ends a listing whose server sends a next link it sent before,
+// or a page that repeats the page before: followed on, it would deliver
+// the same items again, or never end. Items were delivered before it.
+type LoopError struct {
+	URL   string // the repeated request, credentials removed
+	Page  int    // the page (1-based) that led back
+	Items int    // items delivered before the loop
+	// Matched is the server's count of matches, -1 when it sent none.
+	Matched int64
+	// SamePage is set when the page repeated the page before; else its
+	// next link repeated an earlier request.
+	SamePage bool
+}
+
+func (e *LoopError) Error() string {
+	what := "its next link repeats an earlier request"
+	if e.SamePage {
+		what = "it repeats the page before"
+	}
+	msg := fmt.Sprintf("the server's paging loops: page %d (%s) ended the listing because %s; %d items delivered", e.Page, e.URL, what, e.Items)
+	if e.Matched >= 0 {
+		msg += fmt.Sprintf(" of %d matched", e.Matched)
+	}
+	return msg
+}
+
+// request is one HTTP request of the API: the first of a listing, or one
+// built from a next link.
+type request struct {
+	method string
+	url    string
+	body   jsontext.Value // POST only
+	header http.Header    // headers of a next link
+	accept string         // "" for the default
+}
+
+// key identifies a request for the paging loop guard.
+func (r *request) key() string {
+	return r.method + " " + r.url + "\n" + string(r.body)
+}
+
+// rawPages yields the raw pages of the listing that starts with first,
+// whose items are the members of array ("features" or "collections").
+func (c *Client) rawPages(ctx context.Context, first *request, array string, cfg listConfig, reuse bool) iter.Seq2[*RawPage, error] {
+	if cfg.resume != nil {
+		var err error
+		if first, err = c.followRequest(first, cfg.resume); err != nil {
+			return failed[*RawPage](fmt.Errorf("resume: %w", err))
+		}
+	}
+	fetch := retried(c, c.pageFetcher(array, reuse))
+	return paged(ctx, c, c.pageChain(first, cfg, fetch))
+}
+
+// pageChain is the paging loop as a chain of steps: each step fetches its
+// page and reads its next link before the page is handed on. It stops
+// after the last page, an empty page, or once max items have been
+// received, and fails with a *LoopError on a repeated request or page.
+func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Context, *request) (*RawPage, error)) pageStep[*RawPage] {
+	// The requests made, as 64-bit hashes of method, URL and body, so
+	// that the set stays small over a long listing. A collision would
+	// need billions of pages to be likely.
+	seen := map[uint64]struct{}{} // only the fetching goroutine uses these
+	seed := maphash.MakeSeed()
+	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
+	received, pageNo := 0, 0
+	var lastPage uint64       // hash of the previous page's items
+	var lastIDs []string      // collection+id of the previous page's items
+	var step func(r *request) pageStep[*RawPage]
+	step = func(r *request) pageStep[*RawPage] {
+		return func(ctx context.Context) (*RawPage, pageStep[*RawPage], error) {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			seen[hash(r)] = struct{}{}
+			p, err := fetch(ctx, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			pageNo++
+			loop := func(samePage bool) error {
+				m, ok := p.Matched()
+				if !ok {
+					m = -1
+				}
+				return &LoopError{URL: redact.URL(r.url), Page: pageNo, Items: received, Matched: m, SamePage: samePage}
+			}
+			if len(p.Items) > 0 {
+				h := pageHash(seed, p.Items)
+				if pageNo > 1 && h == lastPage {
+					return nil, nil, loop(true)
+				}
+				lastPage = h
+				lastIDs = p.dropDuplicates(lastIDs, cfg.dedupe)
+			}
+			n := len(p.Items)
+			if cfg.max > 0 && received+n >= cfg.max {
+				p.Items = p.Items[:cfg.max-received]
+				return p, nil, nil
+			}
+			received += n
+			next, err := c.nextRequest(r, p)
+			if err != nil {
+				return p, func(context.Context) (*RawPage, pageStep[*RawPage], error) { return nil, nil, err }, nil
+			}
+			if n == 0 || next == nil {
+				return p, nil, nil
+			}
+			if _, dup := seen[hash(next)]; dup {
+				if m, ok := p.Matched(); ok && int64(received) >= m {
+					return p, nil, nil // everything matched is here: a harmless last link
+				}
+				err := loop(false)
+				return p, func(context.Context) (*RawPage, pageStep[*RawPage], error) { return nil, nil, err }, nil
+			}
+			return p, step(next), nil
+		}
+	}
+	return step(first)
+}
+
+// pageHash hashes the items of a page, to tell a page that repeats the
+// page before.
+func pageHash(seed maphash.Seed, items []RawItem) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, it := range items {
+		h.Write(it.JSON)
+	}
+	return h.Sum64()
+}
+
+// dropDuplicates counts (and with drop, removes) the items whose
+// collection and id were on the page before, given as before; it returns
+// this page's.
+func (p *RawPage) dropDuplicates(before []string, drop bool) []string {
+	keys := make([]string, 0, len(p.Items))
+	kept := p.Items[:0]
+	for _, it := range p.Items {
+		key := it.Collection + "\x00" + it.ID
+		keys = append(keys, key)
+		if it.ID != "" && contains(before, key) {
+			p.Duplicates++
+			if drop {
+				continue
+			}
+		}
+		kept = append(kept, it)
+	}
+	p.Items = kept
+	return keys
+}
+
+func contains(keys []string, key string) bool {
+	for _, k := range keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// pageFetcher returns the fetch of one raw page. Each body is read whole
+// (its next link comes after the items, and the next request must not
+// wait for them), up to the client's page cap, into a buffer sized from
+// the page before; the items are sub-slices of it. With reuse, the
+// buffers of the last two pages are recycled: the fetch of page k+2
+// starts only once the caller has asked for page k+1 (the prefetch hands a
+// page over only then), so page k is no longer in use.
+func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *request) (*RawPage, error) {
+	sizeHint, lastLen := 0, 0 // only the fetching goroutine uses these
+	var spare, last []byte
+	var spareItems, lastItems []RawItem
+	return func(ctx context.Context, r *request) (*RawPage, error) {
+		resp, err := c.send(ctx, r)
+		if err != nil {
 			return nil, err
+		}
+		defer resp.Body.Close()
+		mem := spare[:0]
+		if cap(mem) < sizeHint+bytes.MinRead {
+			mem = make([]byte, 0, sizeHint+sizeHint/8+bytes.MinRead)
+		}
+		body, err := readBody(resp, mem, c.maxPage, "page")
+		if reuse {
+			spare = body[:0] // until the page is handed on: a retry reads into it again
+		}
+		if err != nil {
+			return nil, c.readErr(r, resp, err)
+		}
+		sizeHint = len(body)
+		var items []RawItem
+		switch {
+		case reuse:
+			items = spareItems
+		case lastLen > 0:
+			items = make([]RawItem, 0, lastLen) // pages mostly have the same size
+		}
+		p, err := splitPage(body, array, items)
+		if err != nil {
+			return nil, &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
+		}
+		lastLen = len(p.Items)
+		if reuse {
+			spare, last = last[:0], body
+			spareItems, lastItems = lastItems, p.Items
 		}
 		return p, nil
 	}
-	return paged(ctx, c, pageChain[T, P](c, first, max, fetch))
+}
+
+// readBody reads resp's body into buf, refusing more than limit bytes
+// (counted after decompression) with a *TooLargeError.
+func readBody(resp *http.Response, buf []byte, limit int64, what string) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return buf, &TooLargeError{What: what, Limit: limit}
+	}
+	b := bytes.NewBuffer(buf)
+	n, err := b.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if n > limit {
+		return b.Bytes(), &TooLargeError{What: what, Limit: limit}
+	}
+	return b.Bytes(), err
+}
+
+// readErr describes a failure to read r's response body.
+func (c *Client) readErr(r *request, resp *http.Response, err error) error {
+	if ctxErr := resp.Request.Context().Err(); ctxErr != nil {
+		return ctxErr
+	}
+	if te, ok := err.(*TooLargeError); ok {
+		te.Method, te.URL = r.method, redact.URL(r.url)
+		return te
+	}
+	return fmt.Errorf("%s %s: reading the response: %w", r.method, redact.URL(r.url), err)
+}
+
+// typedItems decodes the items of raw pages, page after page.
+func typedItems(pages iter.Seq2[*RawPage, error]) iter.Seq2[*Item, error] {
+	return func(yield func(*Item, error) bool) {
+		for p, err := range pages {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, r := range p.Items {
+				it, err := r.Decode()
+				if !yield(it, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// typedPages decodes raw pages with decode.
+func typedPages[P any](pages iter.Seq2[*RawPage, error], decode func(*RawPage) (P, error)) iter.Seq2[P, error] {
+	return func(yield func(P, error) bool) {
+		for p, err := range pages {
+			var typed P
+			if err == nil {
+				typed, err = decode(p)
+			}
+			if !yield(typed, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // nextRequest returns the request of the page after p, which r fetched, or
 // nil after the last page.
-func (c *Client) nextRequest(r *request, p interface {
-	pageLinks() []*Link
-	contextNext() json.RawMessage
-	addLink(*Link)
-}) (*request, error) {
-	l := FindLink(p.pageLinks(), "next")
-	if l == nil && c.sentinelHub {
-		// Sentinel Hub pages with context.next, sent back as "next" in the
-		// same body: expressed as the equivalent merge link, which also
-		// lets callers resume from the page's links.
-		tok := p.contextNext()
-		if tok == nil || r.method != http.MethodPost {
-			return nil, nil
-		}
-		body, err := json.Marshal(map[string]json.RawMessage{"next": tok})
-		if err != nil {
-			return nil, fmt.Errorf("context.next: %w", err)
-		}
-		l = &Link{Rel: "next", Href: r.url, Type: acceptGeoJSON, Method: http.MethodPost, Body: body, Merge: true}
-		p.addLink(l)
-	}
+func (c *Client) nextRequest(r *request, p *RawPage) (*request, error) {
+	l := FindLink(p.Links, "next")
 	if l == nil {
-		return nil, nil
+		// The Sentinel Hub Catalog API pages with context.next instead of
+		// links, sent back as "next": in the body of a POST, as a query
+		// parameter of a GET. Expressed as the equivalent next link, which
+		// also lets callers resume from the page's links.
+		var err error
+		if l, err = contextNextLink(r, p); l == nil || err != nil {
+			return nil, err
+		}
+		p.Links = append(p.Links, l)
 	}
 	next, err := c.followRequest(r, l)
 	if err != nil {
 		return nil, fmt.Errorf("next link: %w", err)
 	}
 	return next, nil
+}
+
+// contextNextLink is the next link of a page that carries its paging
+// token in context.next, or nil.
+func contextNextLink(r *request, p *RawPage) (*Link, error) {
+	if p.Context == nil || len(p.Context.Next) == 0 || p.Context.Next.Kind() == 'n' {
+		return nil, nil
+	}
+	tok := p.Context.Next
+	if r.method == http.MethodPost {
+		body, err := json.Marshal(map[string]jsontext.Value{"next": tok})
+		if err != nil {
+			return nil, fmt.Errorf("context.next: %w", err)
+		}
+		return &Link{Rel: "next", Href: r.url, Type: acceptGeoJSON, Method: http.MethodPost, Body: body, Merge: true}, nil
+	}
+	u, err := url.Parse(r.url)
+	if err != nil {
+		return nil, err
+	}
+	v := u.Query()
+	var s string
+	if tok.Kind() != '"' || json.Unmarshal(tok, &s) != nil {
+		s = string(tok) // a number: sent as written
+	}
+	v.Set("next", s)
+	u.RawQuery = v.Encode()
+	return &Link{Rel: "next", Href: u.String(), Type: acceptGeoJSON, Method: http.MethodGet}, nil
 }
 
 // followRequest builds the request that follows link l from the request r
@@ -112,7 +403,7 @@ func (c *Client) followRequest(r *request, l *Link) (*request, error) {
 			}
 			next.body = body
 		case len(l.Body) > 0:
-			if !isJSONObject(l.Body) {
+			if l.Body.Kind() != '{' {
 				return nil, fmt.Errorf("body: expected a JSON object, got %q", snippet(l.Body))
 			}
 			next.body = l.Body
@@ -121,73 +412,38 @@ func (c *Client) followRequest(r *request, l *Link) (*request, error) {
 			// its href (which carries the page token).
 			next.body = r.body
 		}
-		if len(bytes.TrimSpace(next.body)) == 0 {
-			next.body = json.RawMessage("{}")
+		if len(next.body) == 0 {
+			next.body = jsontext.Value("{}")
 		}
 	default:
 		return nil, fmt.Errorf("method: expected GET or POST, got %q", l.Method)
 	}
 	if len(l.Headers) > 0 {
-		next.header = l.Headers.Clone()
+		next.header = http.Header(l.Headers).Clone()
 	}
 	return next, nil
-}
-
-func isJSONObject(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 // mergeBodies merges the members of the link body into the current body,
 // the link's members replacing those of the same name (the STAC API paging
 // "merge", which spares sending the whole search back).
-func mergeBodies(cur, link json.RawMessage) (json.RawMessage, error) {
-	m := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(cur)) > 0 {
-		if err := json.Unmarshal(cur, &m); err != nil {
+func mergeBodies(cur, link jsontext.Value) (jsontext.Value, error) {
+	m := Members{}
+	if len(cur) > 0 {
+		if err := json.Unmarshal(cur, &m, decodeOpts); err != nil {
 			return nil, fmt.Errorf("merge: current body: %w", err)
 		}
 	}
-	if len(bytes.TrimSpace(link)) > 0 {
-		var lm map[string]json.RawMessage
-		if err := json.Unmarshal(link, &lm); err != nil {
+	if len(link) > 0 {
+		var lm Members
+		if err := json.Unmarshal(link, &lm, decodeOpts); err != nil {
 			return nil, fmt.Errorf("merge: body: expected a JSON object, got %q", snippet(link))
 		}
 		for k, v := range lm {
 			m[k] = v
 		}
 	}
-	if m == nil {
-		m = map[string]json.RawMessage{}
-	}
-	return marshalJSON(m)
-}
-
-// fetch performs r and decodes the response into v.
-func (c *Client) fetch(ctx context.Context, r *request, v any) error {
-	resp, err := c.send(ctx, r)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return decode(r.method, resp, v)
-}
-
-// itemsOf flattens pages into their items.
-func itemsOf(pages iter.Seq2[*ItemCollection, error]) iter.Seq2[*Item, error] {
-	return func(yield func(*Item, error) bool) {
-		for p, err := range pages {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, it := range p.Features {
-				if !yield(it, nil) {
-					return
-				}
-			}
-		}
-	}
+	return json.Marshal(m, encodeOpts)
 }
 
 // failed is an iterator that yields err alone.

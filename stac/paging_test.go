@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stacq/stacq/stac"
 )
 
@@ -24,7 +26,7 @@ func TestPagingRecordedPlanetaryComputer(t *testing.T) {
 			s := setup(t)
 			s.replay()
 			c := s.open("/api/stac/v1")
-			got := ids(t, c.Search(context.Background(), stac.SearchParams{Collections: []string{"naip"}, Limit: 10, MaxItems: tt.max}))
+			got := ids(t, c.Search(context.Background(), stac.SearchParams{Collections: []string{"naip"}, Limit: 10}, stac.WithMaxItems(tt.max)))
 			if len(got) != tt.items {
 				t.Errorf("%d items, want %d", len(got), tt.items)
 			}
@@ -57,9 +59,9 @@ func TestPagingRecordedEarthSearch(t *testing.T) {
 	c := s.open("/v1")
 	var pages []*stac.ItemCollection
 	for p, err := range c.SearchPages(context.Background(), stac.SearchParams{
-		Datetime:    "2023-10-08T00:00:00Z/2023-10-08T23:59:59Z",
+		Datetime: dt("2023-10-08T00:00:00Z/2023-10-08T23:59:59Z"),
 		Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"},
-		Intersects:  json.RawMessage(`{"type":"Point","coordinates":[-105.1019,40.1672]}`),
+		Intersects:  jsontext.Value(`{"type":"Point","coordinates":[-105.1019,40.1672]}`),
 	}) {
 		if err != nil {
 			t.Fatal(err)
@@ -191,7 +193,7 @@ func TestPagingMaxItems(t *testing.T) {
 		t.Run(fmt.Sprintf("limit %d max %d", tt.limit, tt.max), func(t *testing.T) {
 			s := pagedServer(t, 10, 42)
 			c := s.open("/v1")
-			got := ids(t, c.Search(context.Background(), stac.SearchParams{Limit: tt.limit, MaxItems: tt.max}))
+			got := ids(t, c.Search(context.Background(), stac.SearchParams{Limit: tt.limit}, stac.WithMaxItems(tt.max)))
 			if len(got) != tt.wantItems || got[len(got)-1] != fmt.Sprintf("i%03d", tt.wantItems-1) {
 				t.Errorf("%d items (last %s), want %d", len(got), got[len(got)-1], tt.wantItems)
 			}
@@ -212,7 +214,7 @@ func TestSearchPagesMaxItems(t *testing.T) {
 	s := pagedServer(t, 10, 42)
 	c := s.open("/v1")
 	var sizes []int
-	for p, err := range c.SearchPages(context.Background(), stac.SearchParams{MaxItems: 23}) {
+	for p, err := range c.SearchPages(context.Background(), stac.SearchParams{}, stac.WithMaxItems(23)) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +226,8 @@ func TestSearchPagesMaxItems(t *testing.T) {
 }
 
 // Servers that repeat their last page (a next link to the page itself, or
-// back to one already followed) are stopped by the loop guard.
+// back to one already followed) are stopped by the loop guard, with an
+// error: the listing did not end, it was cut.
 func TestPagingLoopGuard(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -259,15 +262,20 @@ func TestPagingLoopGuard(t *testing.T) {
 				writeJSON(w, 200, featurePage([]string{"p" + token}, map[string]any{"links": []any{tt.link(s, r, token)}}))
 			})
 			c := s.open("/v1")
-			done := make(chan []string)
-			go func() { done <- ids(t, c.Search(context.Background(), stac.SearchParams{Limit: 5})) }()
-			select {
-			case got := <-done:
-				if strings.Join(got, " ") != "p p2" {
-					t.Errorf("items %v", got)
+			var got []string
+			var err error
+			for it, e := range c.Search(context.Background(), stac.SearchParams{Limit: 5}) {
+				if err = e; e != nil {
+					break
 				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("paging did not stop")
+				got = append(got, it.ID)
+			}
+			var le *stac.LoopError
+			if !errors.As(err, &le) || le.Items != 2 || le.Page != 2 {
+				t.Errorf("error %v, want a LoopError after 2 items on page 2", err)
+			}
+			if strings.Join(got, " ") != "p p2" {
+				t.Errorf("items %v", got)
 			}
 			if n := len(s.seenTo("/v1/search")); n != 2 {
 				t.Errorf("%d requests, want 2", n)
@@ -435,7 +443,7 @@ func TestSearchResume(t *testing.T) {
 		t.Fatal("no next link")
 	}
 	before := len(s.seenTo("/v1/search"))
-	got := ids(t, c.Search(context.Background(), stac.SearchParams{Collections: []string{"c"}, NextLink: next}))
+	got := ids(t, c.Search(context.Background(), stac.SearchParams{Collections: []string{"c"}}, stac.WithResume(next)))
 	if len(got) != 32 || got[0] != "i010" {
 		t.Errorf("resumed items %d, first %v", len(got), got[:1])
 	}
@@ -515,7 +523,7 @@ func TestSentinelHubPaging(t *testing.T) {
 	if stac.FindLink(pages[2].Links, "next") != nil {
 		t.Error("next link on the last page")
 	}
-	got := ids(t, c.Search(context.Background(), stac.SearchParams{Collections: []string{"sentinel-2-l2a"}, Limit: 500, NextLink: next, MaxItems: 120}))
+	got := ids(t, c.Search(context.Background(), stac.SearchParams{Collections: []string{"sentinel-2-l2a"}, Limit: 500}, stac.WithResume(next), stac.WithMaxItems(120)))
 	if len(got) != 120 || got[0] != "100" {
 		t.Errorf("resumed: %d items from %v", len(got), got[:1])
 	}

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/stacq/stacq/geo"
 )
 
 // splitWindows splits the closed interval [start, end] into at most n
@@ -14,7 +15,7 @@ import (
 // instant because STAC datetime intervals are closed: an item at a
 // boundary, or one whose start_datetime/end_datetime range spans it,
 // comes from two windows, and the merge drops the second copy.
-func splitWindows(start, end time.Time, n int) []string {
+func splitWindows(start, end time.Time, n int) []geo.Interval {
 	start, end = start.UTC().Truncate(time.Second), end.UTC()
 	if !end.Truncate(time.Second).Equal(end) {
 		end = end.Truncate(time.Second).Add(time.Second) // keep the last instant inside
@@ -27,38 +28,16 @@ func splitWindows(start, end time.Time, n int) []string {
 		n = max(secs, 1)
 	}
 	step := (span / time.Duration(n)).Truncate(time.Second)
-	windows := make([]string, 0, n)
+	windows := make([]geo.Interval, 0, n)
 	for i := range n {
 		a := start.Add(time.Duration(i) * step)
 		b := a.Add(step)
 		if i == n-1 {
 			b = end
 		}
-		windows = append(windows, a.Format(time.RFC3339)+"/"+b.Format(time.RFC3339))
+		windows = append(windows, geo.Interval{Start: a, End: b})
 	}
 	return windows
-}
-
-// parseInterval reads a search datetime: an instant or "start/end", where
-// ".." or an empty side is open (a zero time).
-func parseInterval(s string) (start, end time.Time, err error) {
-	a, b, isInterval := strings.Cut(strings.TrimSpace(s), "/")
-	parse := func(v string) (time.Time, error) {
-		if v == "" || v == ".." {
-			return time.Time{}, nil
-		}
-		return time.Parse(time.RFC3339Nano, v)
-	}
-	if start, err = parse(a); err != nil {
-		return start, end, fmt.Errorf("datetime %q: %w", s, err)
-	}
-	if !isInterval {
-		return start, start, nil
-	}
-	if end, err = parse(b); err != nil {
-		return start, end, fmt.Errorf("datetime %q: %w", s, err)
-	}
-	return start, end, nil
 }
 
 // mergePages runs every source at once and yields their pages as they
@@ -112,61 +91,58 @@ func mergePages[P any](ctx context.Context, sources []func(context.Context) iter
 	}
 }
 
-// seenItems remembers the items a parallel search has yielded, by
-// collection and id, to drop the copies that come from two windows.
-type seenItems map[string]struct{}
-
-// first reports whether the item is new, and remembers it.
-func (s seenItems) first(collection, id string) bool {
-	key := collection + "\x00" + id
-	if _, dup := s[key]; dup {
-		return false
-	}
-	s[key] = struct{}{}
-	return true
-}
-
-// parallelSearch runs a search as p.Parallel searches over consecutive
-// windows of its datetime range at once, with search (SearchPages or
-// SearchRawPages) for each window. Pages come as they arrive, in no
-// particular order; keep drops the items already yielded (an item at a
-// window boundary comes twice) and cuts the page to the items still wanted
-// under MaxItems, returning how many it kept. The pages' next links are
-// those of their window: a parallel search cannot be resumed.
-func parallelSearch[P any](ctx context.Context, c *Client, p SearchParams,
-	search func(context.Context, SearchParams) iter.Seq2[P, error],
-	keep func(page P, seen seenItems, limit int) int,
-) iter.Seq2[P, error] {
-	return func(yield func(P, error) bool) {
-		var zero P
-		if p.NextLink != nil {
-			yield(zero, fmt.Errorf("search: a parallel search cannot resume from a next link"))
+// parallelSearch runs a search as cfg.parallel searches over consecutive
+// windows of its datetime range at once. Pages come as they arrive, in no
+// particular order; the items already yielded are dropped from them (an
+// item at a window boundary comes twice) and the pages cut to the items
+// still wanted under the item cap. The pages' next links are those of
+// their window: a parallel search cannot be resumed.
+func (c *Client) parallelSearch(ctx context.Context, p SearchParams, cfg listConfig) iter.Seq2[*RawPage, error] {
+	return func(yield func(*RawPage, error) bool) {
+		if cfg.resume != nil {
+			yield(nil, fmt.Errorf("search: a parallel search cannot resume from a next link"))
 			return
 		}
-		windows, err := c.searchWindows(ctx, p)
+		windows, err := c.searchWindows(ctx, p, cfg.parallel)
 		if err != nil {
-			yield(zero, err)
+			yield(nil, err)
 			return
 		}
-		sources := make([]func(context.Context) iter.Seq2[P, error], len(windows))
+		sources := make([]func(context.Context) iter.Seq2[*RawPage, error], len(windows))
 		for i, w := range windows {
-			wp := p
-			wp.Datetime, wp.Parallel = w, 0
-			sources[i] = func(ctx context.Context) iter.Seq2[P, error] { return search(ctx, wp) }
+			wp, wcfg := p, cfg
+			wp.Datetime, wcfg.parallel = w, 0
+			sources[i] = func(ctx context.Context) iter.Seq2[*RawPage, error] {
+				// Windows hand their pages on before the caller is done
+				// with them: each page gets its own memory.
+				first, err := c.searchRequest(wp, wcfg.max)
+				if err != nil {
+					return failed[*RawPage](err)
+				}
+				return c.rawPages(ctx, first, "features", wcfg, false)
+			}
 		}
-		seen := seenItems{}
+		seen := map[string]struct{}{}
 		received := 0
 		for page, err := range mergePages(ctx, sources) {
 			if err != nil {
-				yield(zero, err)
+				yield(nil, err)
 				return
 			}
-			limit := -1
-			if p.MaxItems > 0 {
-				limit = p.MaxItems - received
+			kept := page.Items[:0]
+			for _, it := range page.Items {
+				if cfg.max > 0 && received+len(kept) == cfg.max {
+					break
+				}
+				key := it.Collection + "\x00" + it.ID
+				if _, dup := seen[key]; !dup {
+					seen[key] = struct{}{}
+					kept = append(kept, it)
+				}
 			}
-			received += keep(page, seen, limit)
-			if !yield(page, nil) || (p.MaxItems > 0 && received >= p.MaxItems) {
+			page.Items = kept
+			received += len(kept)
+			if !yield(page, nil) || (cfg.max > 0 && received >= cfg.max) {
 				return
 			}
 		}
@@ -176,17 +152,19 @@ func parallelSearch[P any](ctx context.Context, c *Client, p SearchParams,
 // searchWindows splits p's datetime range into p.Parallel windows. An open
 // or missing end of the range is taken from the temporal extents of p's
 // collections (an open extent end is now).
-func (c *Client) searchWindows(ctx context.Context, p SearchParams) ([]string, error) {
+func (c *Client) searchWindows(ctx context.Context, p SearchParams, n int) ([]geo.Interval, error) {
 	var start, end time.Time
-	if p.Datetime != "" {
-		var err error
-		if start, end, err = parseInterval(p.Datetime); err != nil {
-			return nil, fmt.Errorf("search: parallel: %w", err)
+	if !p.Datetime.IsZero() {
+		if !p.Datetime.OpenStart {
+			start = p.Datetime.Start
+		}
+		if !p.Datetime.OpenEnd {
+			end = p.Datetime.End
 		}
 	}
 	if start.IsZero() || end.IsZero() {
 		if len(p.Collections) == 0 {
-			return nil, fmt.Errorf("search: parallel: splitting a search needs a closed datetime range (start/end), or collections whose temporal extents give one; got datetime %q and no collections", p.Datetime)
+			return nil, fmt.Errorf("search: parallel: splitting a search needs a closed datetime range (start/end), or collections whose temporal extents give one; got %s and no collections", describeInterval(p.Datetime))
 		}
 		es, ee, err := c.temporalExtent(ctx, p.Collections)
 		if err != nil {
@@ -200,9 +178,9 @@ func (c *Client) searchWindows(ctx context.Context, p SearchParams) ([]string, e
 		}
 	}
 	if !end.After(start) {
-		return []string{p.Datetime}, nil // an instant: nothing to split
+		return []geo.Interval{p.Datetime}, nil // an instant: nothing to split
 	}
-	return splitWindows(start, end, p.Parallel), nil
+	return splitWindows(start, end, n), nil
 }
 
 // temporalExtent is the union of the collections' temporal extents.
@@ -240,33 +218,9 @@ func (c *Client) temporalExtent(ctx context.Context, ids []string) (start, end t
 	return start, end, nil
 }
 
-// keepItems is parallelSearch's keep for typed pages.
-func keepItems(p *ItemCollection, seen seenItems, limit int) int {
-	kept := p.Features[:0]
-	for _, it := range p.Features {
-		if limit >= 0 && len(kept) == limit {
-			break
-		}
-		if seen.first(it.Collection, it.ID) {
-			kept = append(kept, it)
-		}
+func describeInterval(iv geo.Interval) string {
+	if iv.IsZero() {
+		return "no datetime"
 	}
-	clear(p.Features[len(kept):])
-	p.Features = kept
-	return len(kept)
-}
-
-// keepRawItems is parallelSearch's keep for raw pages.
-func keepRawItems(p *RawPage, seen seenItems, limit int) int {
-	kept := p.Items[:0]
-	for _, it := range p.Items {
-		if limit >= 0 && len(kept) == limit {
-			break
-		}
-		if seen.first(it.Collection, it.ID) {
-			kept = append(kept, it)
-		}
-	}
-	p.Items = kept
-	return len(kept)
+	return "datetime " + iv.String()
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
@@ -36,33 +37,22 @@ func TestSplitWindows(t *testing.T) {
 			"2023-01-01T00:00:02Z/2023-01-01T00:00:03Z"}},
 		{"2023-01-01T00:00:00+02:00", "2023-01-01T10:00:00+02:00", 1, []string{"2022-12-31T22:00:00Z/2023-01-01T08:00:00Z"}},
 	} {
-		got := splitWindows(at(tc.start), at(tc.end), tc.n)
+		var got []string
+		for _, w := range splitWindows(at(tc.start), at(tc.end), tc.n) {
+			got = append(got, w.String())
+		}
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("splitWindows(%s, %s, %d) =\n%v\nwant\n%v", tc.start, tc.end, tc.n, got, tc.want)
 		}
 	}
 }
 
-func TestParseInterval(t *testing.T) {
-	s, e, err := parseInterval("2023-01-01T00:00:00Z/..")
-	if err != nil || s.IsZero() || !e.IsZero() {
-		t.Fatalf("open end: %v %v %v", s, e, err)
-	}
-	s, e, err = parseInterval("2023-06-01T00:00:00Z")
-	if err != nil || !s.Equal(e) {
-		t.Fatalf("instant: %v %v %v", s, e, err)
-	}
-	if _, _, err := parseInterval("2023/2024"); err == nil {
-		t.Fatal("partial dates accepted")
-	}
-}
-
 // searchAll collects (collection, id) of every item of a search, typed or raw.
-func searchAll(t *testing.T, c *Client, p SearchParams, raw bool) []string {
+func searchAll(t *testing.T, c *Client, p SearchParams, raw bool, opts ...ListOption) []string {
 	t.Helper()
 	var keys []string
 	if raw {
-		for page, err := range c.SearchRawPages(context.Background(), p) {
+		for page, err := range c.SearchRawPages(context.Background(), p, opts...) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +62,7 @@ func searchAll(t *testing.T, c *Client, p SearchParams, raw bool) []string {
 		}
 		return keys
 	}
-	for page, err := range c.SearchPages(context.Background(), p) {
+	for page, err := range c.SearchPages(context.Background(), p, opts...) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,19 +79,20 @@ func TestParallelSearchEveryItemOnce(t *testing.T) {
 	epoch := stactest.Epoch
 	// Items are hourly from epoch; 4 windows of 50 h put items 50, 100 and
 	// 150 on window boundaries, where both windows return them.
-	closed := epoch.Format(time.RFC3339) + "/" + epoch.Add(200*time.Hour).Format(time.RFC3339)
+	closed := geo.Interval{Start: epoch, End: epoch.Add(200 * time.Hour)}
 	for _, tc := range []struct {
 		name  string
 		p     SearchParams
+		max   int
 		want  int
 		exact bool // every item of the server
 	}{
-		{"closed range GET", SearchParams{Limit: 7, Datetime: closed, Method: "GET"}, 200, true},
-		{"closed range POST", SearchParams{Limit: 7, Datetime: closed, Method: "POST"}, 200, true},
+		{"closed range GET", SearchParams{Limit: 7, Datetime: closed, Method: "GET"}, 0, 200, true},
+		{"closed range POST", SearchParams{Limit: 7, Datetime: closed, Method: "POST"}, 0, 200, true},
 		{"open end from the extent", SearchParams{Limit: 9, Collections: []string{"sentinel-2-l2a"},
-			Datetime: epoch.Format(time.RFC3339) + "/.."}, 200, true},
-		{"no datetime, from the extent", SearchParams{Limit: 9, Collections: []string{"sentinel-2-l2a"}}, 200, true},
-		{"max items", SearchParams{Limit: 7, Datetime: closed, MaxItems: 37}, 37, false},
+			Datetime: geo.Interval{Start: epoch, OpenEnd: true}}, 0, 200, true},
+		{"no datetime, from the extent", SearchParams{Limit: 9, Collections: []string{"sentinel-2-l2a"}}, 0, 200, true},
+		{"max items", SearchParams{Limit: 7, Datetime: closed}, 37, 37, false},
 	} {
 		for _, raw := range []bool{false, true} {
 			name := tc.name
@@ -123,8 +114,7 @@ func TestParallelSearchEveryItemOnce(t *testing.T) {
 				defer s.Close()
 				c := openTest(t, s)
 				p := tc.p
-				p.Parallel = 4
-				keys := searchAll(t, c, p, raw)
+				keys := searchAll(t, c, p, raw, WithParallel(4), WithMaxItems(tc.max))
 				seen := map[string]bool{}
 				for _, k := range keys {
 					if seen[k] {
@@ -136,7 +126,6 @@ func TestParallelSearchEveryItemOnce(t *testing.T) {
 					t.Fatalf("%d items, want %d", len(keys), tc.want)
 				}
 				if tc.exact {
-					p.Parallel = 0
 					for _, k := range searchAll(t, c, p, raw) {
 						if !seen[k] {
 							t.Fatalf("item %s missing from the parallel search", k)
@@ -156,16 +145,17 @@ func TestParallelSearchNeedsARange(t *testing.T) {
 	defer s.Close()
 	c := openTest(t, s)
 	for _, tc := range []struct {
-		p    SearchParams
-		want string
+		p      SearchParams
+		resume *Link
+		want   string
 	}{
-		{SearchParams{Parallel: 4}, "needs a closed datetime range"},
-		{SearchParams{Parallel: 4, Datetime: "2023-01-01T00:00:00Z/.."}, "needs a closed datetime range"},
-		{SearchParams{Parallel: 4, Collections: []string{"nope"}}, "temporal extent of nope"},
-		{SearchParams{Parallel: 4, Datetime: "2023-01-01T00:00:00Z/2023-02-01T00:00:00Z", NextLink: &Link{Href: "x"}}, "cannot resume"},
+		{SearchParams{}, nil, "needs a closed datetime range"},
+		{SearchParams{Datetime: geo.Interval{Start: stactest.Epoch, OpenEnd: true}}, nil, "needs a closed datetime range"},
+		{SearchParams{Collections: []string{"nope"}}, nil, "temporal extent of nope"},
+		{SearchParams{Datetime: geo.Interval{Start: stactest.Epoch, End: stactest.Epoch.Add(time.Hour)}}, &Link{Href: "x"}, "cannot resume"},
 	} {
 		var err error
-		for _, e := range c.SearchPages(context.Background(), tc.p) {
+		for _, e := range c.SearchPages(context.Background(), tc.p, WithParallel(4), WithResume(tc.resume)) {
 			if e != nil {
 				err = e
 			}
@@ -191,8 +181,8 @@ func TestParallelSearchBreakStopsEveryWindow(t *testing.T) {
 	defer s.Close()
 	rt := &countingTransport{}
 	c := openTest(t, s, WithHTTPClient(&http.Client{Transport: rt}))
-	closed := stactest.Epoch.Format(time.RFC3339) + "/" + stactest.Epoch.Add(400*time.Hour).Format(time.RFC3339)
-	for range c.SearchRawPages(context.Background(), SearchParams{Limit: 5, Datetime: closed, Parallel: 4}) {
+	closed := geo.Interval{Start: stactest.Epoch, End: stactest.Epoch.Add(400 * time.Hour)}
+	for range c.SearchRawPages(context.Background(), SearchParams{Limit: 5, Datetime: closed}, WithParallel(4)) {
 		break
 	}
 	n := rt.n.Load()

@@ -1,10 +1,12 @@
 package stac
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // SortBy is one sort key of the sort extension.
@@ -100,29 +102,27 @@ func ParseFields(s string) (*Fields, error) {
 // queryOps are the shorthand comparison operators, longest first so that
 // "<=" is not read as "<".
 var queryOps = []struct{ sym, op string }{
-	{"<=", "lte"}, {">=", "gte"}, {"!=", "neq"}, {"<>", "neq"},
+	{"<=", "lte"}, {">=", "gte"}, {"!=", "neq"}, {"<>", "neq"}, {"==", "eq"},
 	{"=", "eq"}, {"<", "lt"}, {">", "gt"},
 }
 
 // ParseQuery builds a query extension object from arguments that are each
 // either a JSON object ({"eo:cloud_cover": {"lt": 10}}) or a shorthand
 // comparison as pystac-client's CLI takes it: "eo:cloud_cover<10",
-// "gsd>=10", "platform=sentinel-2a", "x!=y" (also "x<>y"). Values that are
-// JSON numbers become numbers; quote a value ("x=\"10\"") to keep it a
-// string. Conditions on the same property merge: "a>1" and "a<5" give
-// {"a": {"gt": 1, "lt": 5}}; a later condition with the same operator
-// replaces an earlier one.
+// "gsd>=10", "platform=sentinel-2a", "x==y", "x!=y" (also "x<>y"). A value
+// that is a JSON number stays a number as written, true, false and null
+// are JSON literals, and a value in single or double quotes
+// ("platform='sentinel-2a'") is the string inside them, which is how to
+// send "10" or "true" as a string. Conditions on the same property merge:
+// "a>1" and "a<5" give {"a": {"gt": 1, "lt": 5}}; a later condition with
+// the same operator replaces an earlier one.
 func ParseQuery(args []string) (map[string]any, error) {
 	q := map[string]any{}
 	for i, arg := range args {
 		arg = strings.TrimSpace(arg)
 		if strings.HasPrefix(arg, "{") {
-			obj, err := parseQueryJSON(arg)
-			if err != nil {
+			if err := parseQueryJSON(q, arg); err != nil {
 				return nil, fmt.Errorf("query %d: %w", i+1, err)
-			}
-			for prop, ops := range obj {
-				mergeOps(q, prop, ops)
 			}
 			continue
 		}
@@ -130,7 +130,7 @@ func ParseQuery(args []string) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("query %d: %w", i+1, err)
 		}
-		mergeOps(q, prop, map[string]any{op: val})
+		mergeOp(q, prop, op, val)
 	}
 	if len(q) == 0 {
 		return nil, fmt.Errorf(`expected conditions like "eo:cloud_cover<10" or a JSON object, got none`)
@@ -138,41 +138,37 @@ func ParseQuery(args []string) (map[string]any, error) {
 	return q, nil
 }
 
-func mergeOps(q map[string]any, prop string, ops map[string]any) {
+func parseQueryJSON(q map[string]any, arg string) error {
+	d := jsontext.NewDecoder(strings.NewReader(arg))
+	var obj map[string]jsontext.Value
+	if err := json.UnmarshalDecode(d, &obj); err != nil || obj == nil {
+		return fmt.Errorf(`expected a JSON object like {"eo:cloud_cover": {"lt": 10}}: %v`, err)
+	}
+	if _, err := d.ReadToken(); err != io.EOF {
+		return fmt.Errorf("expected one JSON object, got more after it")
+	}
+	for prop, raw := range obj {
+		var ops map[string]jsontext.Value
+		if prop == "" {
+			return fmt.Errorf("empty property name")
+		}
+		if err := json.Unmarshal(raw, &ops); err != nil || ops == nil {
+			return fmt.Errorf(`property %q: expected an object of operators like {"lt": 10}, got %s`, prop, snippet(raw))
+		}
+		for op, v := range ops {
+			mergeOp(q, prop, op, v)
+		}
+	}
+	return nil
+}
+
+func mergeOp(q map[string]any, prop, op string, v any) {
 	have, ok := q[prop].(map[string]any)
 	if !ok {
 		have = map[string]any{}
 		q[prop] = have
 	}
-	for op, v := range ops {
-		have[op] = v
-	}
-}
-
-func parseQueryJSON(s string) (map[string]map[string]any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var raw map[string]json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf(`expected a JSON object like {"eo:cloud_cover": {"lt": 10}}: %w`, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("expected one JSON object, got more after it")
-	}
-	out := make(map[string]map[string]any, len(raw))
-	for prop, v := range raw {
-		if prop == "" {
-			return nil, fmt.Errorf("empty property name")
-		}
-		d := json.NewDecoder(bytes.NewReader(v))
-		d.UseNumber()
-		var ops map[string]any
-		if err := d.Decode(&ops); err != nil || ops == nil {
-			return nil, fmt.Errorf(`property %q: expected an object of operators like {"lt": 10}, got %s`, prop, snippet(v))
-		}
-		out[prop] = ops
-	}
-	return out, nil
+	have[op] = v
 }
 
 func parseQueryShorthand(s string) (prop, op string, val any, err error) {
@@ -180,7 +176,7 @@ func parseQueryShorthand(s string) (prop, op string, val any, err error) {
 	// two-character operators are tried first.
 	i := strings.IndexAny(s, "<>=!")
 	if i < 0 {
-		return "", "", nil, fmt.Errorf(`expected "property<op>value" with <op> one of = != < <= > >=, or a JSON object, got %q`, s)
+		return "", "", nil, fmt.Errorf(`expected "property<op>value" with <op> one of = == != < <= > >=, or a JSON object, got %q`, s)
 	}
 	for _, o := range queryOps {
 		if strings.HasPrefix(s[i:], o.sym) {
@@ -195,58 +191,26 @@ func parseQueryShorthand(s string) (prop, op string, val any, err error) {
 			return prop, o.op, queryValue(raw), nil
 		}
 	}
-	return "", "", nil, fmt.Errorf(`unknown operator in %q: expected one of = != <> < <= > >=`, s)
+	return "", "", nil, fmt.Errorf(`unknown operator in %q: expected one of = == != <> < <= > >=`, s)
 }
 
-// queryValue makes a JSON number of a numeric value and unquotes a quoted
-// string; anything else stays the string it is.
+// queryValue makes a JSON number or literal of a value that is one, and
+// unquotes a quoted string; anything else stays the string it is.
 func queryValue(raw string) any {
-	if isJSONNumber(raw) {
-		return json.Number(raw)
+	switch v := jsontext.Value(raw); {
+	case raw == "true" || raw == "false" || raw == "null":
+		return v
+	case v.Kind() == '0' && v.IsValid():
+		return v
 	}
-	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-		var s string
-		if json.Unmarshal([]byte(raw), &s) == nil {
-			return s
+	if len(raw) >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len(raw)-1] == raw[0] {
+		if raw[0] == '"' {
+			var s string
+			if json.Unmarshal([]byte(raw), &s) == nil {
+				return s
+			}
 		}
+		return raw[1 : len(raw)-1]
 	}
 	return raw
-}
-
-// isJSONNumber reports whether s is a number in JSON's grammar.
-func isJSONNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }

@@ -2,7 +2,6 @@ package stac
 
 import (
 	"context"
-	"hash/maphash"
 	"iter"
 )
 
@@ -92,55 +91,4 @@ func paged[P any](ctx context.Context, c *Client, first pageStep[P]) iter.Seq2[P
 		return sequentialPages(ctx, first)
 	}
 	return prefetchPages(ctx, first)
-}
-
-// pageChain is the paging loop of pages as a chain of steps: each step
-// fetches its page with fetch, and reads the next link before the page is
-// handed on, so that the next request can be on its way. It stops after the
-// last page, an empty page, a next link already followed (servers that
-// repeat their last page), or once max items (0: no cap) have been
-// received; the page that reaches max is cut to it. A bad next link ends
-// the chain with an error after its page.
-func pageChain[T any, P page[T]](c *Client, first *request, max int, fetch func(context.Context, *request) (P, error)) pageStep[P] {
-	// The requests already made, as 64-bit hashes of their method, URL
-	// and body: the set grows by one per page, so it holds 8-byte hashes
-	// rather than the keys themselves (a URL or body per page, which over
-	// a long search would grow memory with the item count). A collision
-	// would need billions of pages to be likely.
-	seen := map[uint64]struct{}{} // only the fetching goroutine touches these
-	seed := maphash.MakeSeed()
-	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
-	received := 0
-	fetch = retried(c, fetch) // WithRetry: each page fetched and decoded as one unit
-	var step func(r *request) pageStep[P]
-	step = func(r *request) pageStep[P] {
-		return func(ctx context.Context) (P, pageStep[P], error) {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-			seen[hash(r)] = struct{}{}
-			p, err := fetch(ctx, r)
-			if err != nil {
-				return nil, nil, err
-			}
-			n := p.pageLen()
-			if max > 0 && received+n >= max {
-				p.truncate(max - received)
-				return p, nil, nil
-			}
-			received += n
-			next, err := c.nextRequest(r, p)
-			if err != nil {
-				return p, func(context.Context) (P, pageStep[P], error) { return nil, nil, err }, nil
-			}
-			if n == 0 || next == nil {
-				return p, nil, nil
-			}
-			if _, dup := seen[hash(next)]; dup {
-				return p, nil, nil
-			}
-			return p, step(next), nil
-		}
-	}
-	return step(first)
 }

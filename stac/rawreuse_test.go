@@ -2,12 +2,13 @@ package stac
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/json" // the decoding a caller of raw pages would use
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
@@ -62,17 +63,16 @@ func TestRawPageReuse(t *testing.T) {
 func TestRawPagesOwnMemoryByDefault(t *testing.T) {
 	s := stactest.New(stactest.Options{Items: 45})
 	defer s.Close()
-	for _, p := range []SearchParams{
-		{Limit: 10},
-		{Limit: 5, Parallel: 3, Datetime: "2023-01-01T00:00:00Z/2023-01-03T00:00:00Z"},
-	} {
+	for _, parallel := range []int{0, 3} {
+		p := SearchParams{Limit: 10}
 		var opts []Option
-		if p.Parallel > 0 {
+		if parallel > 0 {
+			p = SearchParams{Limit: 5, Datetime: geo.Interval{Start: stactest.Epoch, End: stactest.Epoch.Add(48 * time.Hour)}}
 			opts = append(opts, WithRawPageReuse(true))
 		}
 		c := openTest(t, s, opts...)
 		var pages []*RawPage
-		for page, err := range c.SearchRawPages(context.Background(), p) {
+		for page, err := range c.SearchRawPages(context.Background(), p, WithParallel(parallel)) {
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
@@ -16,14 +18,15 @@ func TestSearchRawPagesMatchesSearchPages(t *testing.T) {
 		name string
 		opts stactest.Options
 		p    SearchParams
+		max  int
 	}{
-		{"GET", stactest.Options{Items: 45}, SearchParams{Limit: 10, Method: "GET"}},
-		{"POST merge", stactest.Options{Items: 45}, SearchParams{Limit: 10, Method: "POST"}},
-		{"POST full", stactest.Options{Items: 45, PostPaging: stactest.PostFull}, SearchParams{Limit: 10}},
-		{"Sentinel Hub", stactest.Options{Items: 45, SentinelHub: true}, SearchParams{Limit: 10}},
-		{"max items", stactest.Options{Items: 45}, SearchParams{Limit: 10, MaxItems: 23}},
-		{"no prefetch", stactest.Options{Items: 45}, SearchParams{Limit: 7}},
-		{"datetime", stactest.Options{Items: 45}, SearchParams{Limit: 10, Datetime: "2023-01-01T12:00:00Z/2023-01-02T12:00:00Z"}},
+		{"GET", stactest.Options{Items: 45}, SearchParams{Limit: 10, Method: "GET"}, 0},
+		{"POST merge", stactest.Options{Items: 45}, SearchParams{Limit: 10, Method: "POST"}, 0},
+		{"POST full", stactest.Options{Items: 45, PostPaging: stactest.PostFull}, SearchParams{Limit: 10}, 0},
+		{"Sentinel Hub", stactest.Options{Items: 45, SentinelHub: true}, SearchParams{Limit: 10}, 0},
+		{"max items", stactest.Options{Items: 45}, SearchParams{Limit: 10}, 23},
+		{"no prefetch", stactest.Options{Items: 45}, SearchParams{Limit: 7}, 0},
+		{"datetime", stactest.Options{Items: 45}, SearchParams{Limit: 10, Datetime: geo.Interval{Start: time.Date(2023, 1, 1, 12, 0, 0, 0, time.UTC), End: time.Date(2023, 1, 2, 12, 0, 0, 0, time.UTC)}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := stactest.New(tc.opts)
@@ -34,7 +37,7 @@ func TestSearchRawPagesMatchesSearchPages(t *testing.T) {
 			}
 			c := openTest(t, s, opts...)
 			var typed []*Item
-			for p, err := range c.SearchPages(context.Background(), tc.p) {
+			for p, err := range c.SearchPages(context.Background(), tc.p, WithMaxItems(tc.max)) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -42,7 +45,7 @@ func TestSearchRawPagesMatchesSearchPages(t *testing.T) {
 			}
 			var raw []RawItem
 			var lastLinks []*Link
-			for p, err := range c.SearchRawPages(context.Background(), tc.p) {
+			for p, err := range c.SearchRawPages(context.Background(), tc.p, WithMaxItems(tc.max)) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -64,7 +67,7 @@ func TestSearchRawPagesMatchesSearchPages(t *testing.T) {
 					t.Fatalf("item %d: invalid JSON", i)
 				}
 			}
-			if tc.p.MaxItems == 0 && FindLink(lastLinks, "next") != nil {
+			if tc.max == 0 && FindLink(lastLinks, "next") != nil {
 				t.Fatal("last page has a next link")
 			}
 		})

@@ -1,7 +1,6 @@
 package stac
 
 import (
-	"errors"
 	"net/http"
 )
 
@@ -9,21 +8,18 @@ import (
 // self-contained link: method, absolute URL and, for POST, the whole body
 // (a "merge" link merged into the body of p). next is the next link of
 // the last page handled (from its Links); nil means the first page of p.
-// SearchParams{NextLink: l} resumes the search from l alone, without the
-// original parameters, so l can be saved, printed and passed back later
-// (stacq search --resume).
+// from is the link the search itself was resumed from, if any.
+// WithResume(l) resumes the search from l alone, without the original
+// parameters, so l can be saved, printed and passed back later.
 //
 // The link never carries headers: a next link's headers may hold
 // credentials, and the resumed search is authenticated anew.
-func (c *Client) ResumeLink(p SearchParams, next *Link) (*Link, error) {
-	if p.Parallel > 1 {
-		return nil, errors.New("search: a parallel search cannot be resumed")
-	}
-	r, err := c.searchRequest(p)
+func (c *Client) ResumeLink(p SearchParams, from, next *Link) (*Link, error) {
+	r, err := c.searchRequest(p, 0)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range []*Link{p.NextLink, next} {
+	for _, l := range []*Link{from, next} {
 		if l == nil {
 			continue
 		}

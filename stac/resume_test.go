@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stacq/stacq/internal/testing/stactest"
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -34,7 +36,7 @@ func TestResumeLink(t *testing.T) {
 			}
 			// Filters that must survive the resume: a datetime range that
 			// drops the first 5 items, and the page size.
-			p := stac.SearchParams{Limit: 10, Datetime: stactest.Epoch.Add(5*3600e9).Format("2006-01-02T15:04:05Z") + "/.."}
+			p := stac.SearchParams{Limit: 10, Datetime: geo.Interval{Start: stactest.Epoch.Add(5 * time.Hour), OpenEnd: true}}
 			var got []string
 			var last *stac.Link
 			pages := 0
@@ -50,7 +52,7 @@ func TestResumeLink(t *testing.T) {
 					break
 				}
 			}
-			l, err := c.ResumeLink(p, last)
+			l, err := c.ResumeLink(p, nil, last)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +68,7 @@ func TestResumeLink(t *testing.T) {
 			if err := json.Unmarshal(b, &back); err != nil {
 				t.Fatal(err)
 			}
-			for it, err := range c.Search(ctx, stac.SearchParams{NextLink: &back}) {
+			for it, err := range c.Search(ctx, stac.SearchParams{}, stac.WithResume(&back)) {
 				if err != nil {
 					t.Fatalf("resumed from %s: %v", b, err)
 				}
@@ -82,12 +84,12 @@ func TestResumeLink(t *testing.T) {
 			}
 
 			// With no page handled, the link is the first request.
-			first, err := c.ResumeLink(p, nil)
+			first, err := c.ResumeLink(p, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			n := 0
-			for _, err := range c.Search(ctx, stac.SearchParams{NextLink: first}) {
+			for _, err := range c.Search(ctx, stac.SearchParams{}, stac.WithResume(first)) {
 				if err != nil {
 					t.Fatal(err)
 				}

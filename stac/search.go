@@ -3,7 +3,6 @@ package stac
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
@@ -11,6 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/redact"
 )
 
@@ -20,24 +23,22 @@ const (
 	CQL2JSON = "cql2-json"
 )
 
-// SearchParams are the parameters of an item search (/search). The zero
-// value searches everything, with the server's page size.
+// SearchParams are the parameters of an item search (/search): what is
+// sent to the server. The zero value searches everything, with the
+// server's page size. How the results are paged (how many, from where,
+// in parallel windows) is set with ListOptions.
 type SearchParams struct {
 	Collections []string
 	IDs         []string
 	// BBox is minx,miny,maxx,maxy or, with heights, minx,miny,minz,maxx,maxy,maxz.
-	BBox []float64
+	BBox geo.BBox
 	// Intersects is a GeoJSON geometry.
-	Intersects json.RawMessage
-	// Datetime is an instant or an interval in the API's form:
-	// "2023-06-01T00:00:00Z/2023-06-30T23:59:59Z", "2023-06-01T00:00:00Z/..".
-	Datetime string
+	Intersects jsontext.Value
+	// Datetime is an instant or an interval; the zero Interval sends none.
+	Datetime geo.Interval
 	// Limit is the page size asked of the server (0: the server's default).
 	// Servers may send less.
 	Limit int
-	// MaxItems caps the number of items yielded (0: all). Once reached, no
-	// further page is requested.
-	MaxItems int
 	// Query is a query extension object: {"eo:cloud_cover": {"lt": 10}}.
 	Query map[string]any
 	// Filter is a CQL2 filter, in text or as CQL2-JSON.
@@ -56,71 +57,81 @@ type SearchParams struct {
 	// POST on an API that advertises only GET sends the POST to its GET
 	// search link, which some servers accept and others answer with 405.
 	Method string
-	// NextLink, when set, resumes a search: the first request follows this
-	// next link, saved from a page's Links, instead of sending the
-	// parameters. The parameters must be those of the original search,
-	// since a POST link with "merge" is merged into their body. MaxItems
-	// counts from the resumed page.
-	NextLink *Link
-	// Parallel, above 1, splits the search over its datetime range into
-	// that many windows searched at once, for exports where the order does
-	// not matter: pages come as they arrive, each item once (an item at a
-	// window boundary is dropped the second time), MaxItems still caps the
-	// total. An open or missing end of Datetime is taken from the temporal
-	// extents of Collections. A parallel search cannot be resumed.
-	Parallel int
 }
 
-// Search yields the items matching p, page after page. It holds two pages
-// in memory, the current one and the next, fetched ahead (see
+// WithParallel, above 1, splits a search over its datetime range into that
+// many windows searched at once, for exports where the order does not
+// matter: pages come as they arrive, each item once (an item at a window
+// boundary is dropped the second time, which means remembering the
+// collection and id of every item yielded), WithMaxItems still caps the
+// total. An open or missing end of Datetime is taken from the temporal
+// extents of the searched collections. A parallel search cannot be
+// resumed.
+func WithParallel(windows int) ListOption { return func(c *listConfig) { c.parallel = windows } }
+
+// Search yields the items matching p, page after page, decoded. It holds
+// two pages in memory, the current one and the next, fetched ahead (see
 // WithPrefetch); breaking out of the loop stops the paging. After an
 // error nothing more is yielded.
-func (c *Client) Search(ctx context.Context, p SearchParams) iter.Seq2[*Item, error] {
-	return itemsOf(c.SearchPages(ctx, p))
+func (c *Client) Search(ctx context.Context, p SearchParams, opts ...ListOption) iter.Seq2[*Item, error] {
+	return typedItems(c.searchRaw(ctx, p, opts, true))
 }
 
-// SearchPages yields the pages of a search: each page's Links hold its next
-// link (for the Sentinel Hub Catalog API, which pages with context.next,
-// the equivalent next link is added), from which SearchParams.NextLink
-// resumes the search later. With MaxItems, the last page is cut to the
-// number of items still wanted.
-func (c *Client) SearchPages(ctx context.Context, p SearchParams) iter.Seq2[*ItemCollection, error] {
-	if p.Parallel > 1 {
-		return parallelSearch(ctx, c, p, c.SearchPages, keepItems)
-	}
-	first, err := c.searchRequest(p)
+// SearchPages yields the pages of a search, decoded: each page's Links
+// hold its next link (for APIs that page with context.next, the
+// equivalent next link is added), from which WithResume resumes the
+// search later.
+func (c *Client) SearchPages(ctx context.Context, p SearchParams, opts ...ListOption) iter.Seq2[*ItemCollection, error] {
+	return typedPages(c.searchRaw(ctx, p, opts, true), (*RawPage).ItemCollection)
+}
+
+// SearchRawPages is SearchPages with the items left as the JSON the server
+// sent: the fast path for callers that pass items on without looking
+// inside them, such as an export. With WithRawPageReuse, a page and its
+// items are valid only until the loop asks for the next page.
+func (c *Client) SearchRawPages(ctx context.Context, p SearchParams, opts ...ListOption) iter.Seq2[*RawPage, error] {
+	return c.searchRaw(ctx, p, opts, c.reuseRawPages)
+}
+
+// searchRaw is every search: reuse says the pages are handed on only
+// until the next one is asked for.
+func (c *Client) searchRaw(ctx context.Context, p SearchParams, opts []ListOption, reuse bool) iter.Seq2[*RawPage, error] {
+	cfg, err := listOptions(opts)
 	if err != nil {
-		return failed[*ItemCollection](err)
+		return failed[*RawPage](fmt.Errorf("search: %w", err))
 	}
-	if p.NextLink != nil {
-		if first, err = c.followRequest(first, p.NextLink); err != nil {
-			return failed[*ItemCollection](fmt.Errorf("search: resume: %w", err))
-		}
+	if cfg.parallel > 1 {
+		return c.parallelSearch(ctx, p, cfg)
 	}
-	return pages[ItemCollection](ctx, c, first, p.MaxItems)
+	first, err := c.searchRequest(p, cfg.max)
+	if err != nil {
+		return failed[*RawPage](err)
+	}
+	return c.rawPages(ctx, first, "features", cfg, reuse)
 }
 
 // Matched returns the number of items matching p as the server counts them
 // (numberMatched, or context.matched), with one request for one item. It
 // returns ErrNoCount when the server does not count.
 func (c *Client) Matched(ctx context.Context, p SearchParams) (int64, error) {
-	if err := checkCommon(p.BBox, p.Limit, p.MaxItems); err != nil {
+	if err := checkCommon(p.BBox, p.Limit); err != nil {
 		return 0, fmt.Errorf("search: %w", err)
 	}
-	p.Limit, p.MaxItems, p.NextLink = 1, 0, nil
-	r, err := c.searchRequest(p)
+	p.Limit = 1
+	r, err := c.searchRequest(p, 0)
 	if err != nil {
 		return 0, err
 	}
-	var page ItemCollection
-	if err := c.fetch(ctx, r, &page); err != nil {
-		return 0, err
+	for page, err := range c.rawPages(ctx, r, "features", listConfig{max: 1}, false) {
+		if err != nil {
+			return 0, err
+		}
+		if n, ok := page.Matched(); ok {
+			return n, nil
+		}
+		break
 	}
-	n, ok := page.Matched()
-	if !ok {
-		return 0, fmt.Errorf("%s %s: %w", r.method, redact.URL(r.url), ErrNoCount)
-	}
-	return n, nil
+	return 0, fmt.Errorf("%s %s: %w", r.method, redact.URL(r.url), ErrNoCount)
 }
 
 // searchMethod chooses GET or POST for p and the URL to send it to.
@@ -151,9 +162,10 @@ func (c *Client) searchMethod(p SearchParams, filterLang string) (method, href s
 	return method, href, nil
 }
 
-// searchRequest encodes p as the first request of a search.
-func (c *Client) searchRequest(p SearchParams) (*request, error) {
-	if err := checkCommon(p.BBox, p.Limit, p.MaxItems); err != nil {
+// searchRequest encodes p as the first request of a search; max is the
+// item cap (0: none), above which no page size is asked for.
+func (c *Client) searchRequest(p SearchParams, max int) (*request, error) {
+	if err := checkCommon(p.BBox, p.Limit); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	filterLang, err := filterLanguage(p.Filter, p.FilterLang)
@@ -164,17 +176,8 @@ func (c *Client) searchRequest(p SearchParams) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := p.Limit
-	if p.MaxItems > 0 && limit > p.MaxItems {
-		limit = p.MaxItems // no point asking for more than will be kept
-	}
-	if c.sentinelHub && limit > sentinelHubMaxLim {
-		limit = sentinelHubMaxLim // it answers 400 above its cap
-	}
-	r := &request{method: method, url: href}
-	if c.sentinelHub {
-		r.accept = acceptGeoJSON
-	}
+	r := &request{method: method, url: href, accept: c.accept()}
+	limit := c.pageSize(p.Limit, max)
 	if method == http.MethodPost {
 		r.body, err = searchBody(p, limit, filterLang)
 	} else {
@@ -186,15 +189,33 @@ func (c *Client) searchRequest(p SearchParams) (*request, error) {
 	return r, nil
 }
 
-func checkCommon(bbox []float64, limit, maxItems int) error {
+// pageSize is the page size to ask for: no more than max items will be
+// kept, and Sentinel Hub answers 400 above its cap.
+func (c *Client) pageSize(limit, max int) int {
+	if max > 0 && limit > max {
+		limit = max
+	}
+	if c.sentinelHub && limit > sentinelHubMaxLim {
+		limit = sentinelHubMaxLim
+	}
+	return limit
+}
+
+// accept is the Accept header of listings: Sentinel Hub's Catalog API
+// answers 406 unless asked for GeoJSON alone.
+func (c *Client) accept() string {
+	if c.sentinelHub {
+		return acceptGeoJSON
+	}
+	return ""
+}
+
+func checkCommon(bbox geo.BBox, limit int) error {
 	if len(bbox) != 0 && len(bbox) != 4 && len(bbox) != 6 {
 		return fmt.Errorf("bbox: expected 4 or 6 numbers, got %d", len(bbox))
 	}
 	if limit < 0 {
 		return fmt.Errorf("limit: expected a positive page size, got %d", limit)
-	}
-	if maxItems < 0 {
-		return fmt.Errorf("max items: expected a positive number, got %d", maxItems)
 	}
 	return nil
 }
@@ -214,8 +235,8 @@ func filterLanguage(filter, lang string) (string, error) {
 	default:
 		return "", fmt.Errorf("filter-lang: expected %s or %s, got %q", CQL2Text, CQL2JSON, lang)
 	}
-	if lang == CQL2JSON && !json.Valid([]byte(filter)) {
-		return "", fmt.Errorf("filter: expected a CQL2-JSON object, got invalid JSON %q", snippet([]byte(filter)))
+	if v := jsontext.Value(filter); lang == CQL2JSON && !v.IsValid() {
+		return "", fmt.Errorf("filter: expected a CQL2-JSON object, got invalid JSON %q", snippet(v))
 	}
 	return lang, nil
 }
@@ -242,7 +263,7 @@ func searchQuery(href string, p SearchParams, limit int, filterLang string) (str
 		return "", err
 	}
 	if p.Query != nil {
-		b, err := marshalJSON(p.Query)
+		b, err := json.Marshal(p.Query, encodeOpts)
 		if err != nil {
 			return "", fmt.Errorf("query: %w", err)
 		}
@@ -260,16 +281,12 @@ func searchQuery(href string, p SearchParams, limit int, filterLang string) (str
 
 // commonQuery sets the GET parameters shared by item search, items and
 // collection search.
-func commonQuery(v url.Values, bbox []float64, datetime string, limit int, filter, filterLang string, sortby []SortBy, q string) error {
+func commonQuery(v url.Values, bbox geo.BBox, datetime geo.Interval, limit int, filter, filterLang string, sortby []SortBy, q string) error {
 	if len(bbox) > 0 {
-		parts := make([]string, len(bbox))
-		for i, x := range bbox {
-			parts[i] = strconv.FormatFloat(x, 'f', -1, 64)
-		}
-		v.Set("bbox", strings.Join(parts, ","))
+		v.Set("bbox", bbox.String())
 	}
-	if datetime != "" {
-		v.Set("datetime", datetime)
+	if !datetime.IsZero() {
+		v.Set("datetime", datetime.String())
 	}
 	if limit > 0 {
 		v.Set("limit", strconv.Itoa(limit))
@@ -334,30 +351,27 @@ func withQuery(href string, v url.Values) (string, error) {
 
 // postSearch is the POST body of a search, its members in a fixed order.
 type postSearch struct {
-	Collections []string        `json:"collections,omitempty"`
-	IDs         []string        `json:"ids,omitempty"`
-	BBox        []float64       `json:"bbox,omitempty"`
-	Intersects  json.RawMessage `json:"intersects,omitempty"`
-	Datetime    string          `json:"datetime,omitempty"`
-	Limit       int             `json:"limit,omitempty"`
-	Query       map[string]any  `json:"query,omitempty"`
-	Filter      json.RawMessage `json:"filter,omitempty"`
-	FilterLang  string          `json:"filter-lang,omitempty"`
-	SortBy      []SortBy        `json:"sortby,omitempty"`
-	Fields      *postFields     `json:"fields,omitempty"`
-	Q           string          `json:"q,omitempty"`
+	Collections []string       `json:"collections,omitzero"`
+	IDs         []string       `json:"ids,omitzero"`
+	BBox        []float64      `json:"bbox,omitzero"`
+	Intersects  jsontext.Value `json:"intersects,omitzero"`
+	Datetime    string         `json:"datetime,omitzero"`
+	Limit       int            `json:"limit,omitzero"`
+	Query       map[string]any `json:"query,omitzero"`
+	Filter      jsontext.Value `json:"filter,omitzero"`
+	FilterLang  string         `json:"filter-lang,omitzero"`
+	SortBy      []SortBy       `json:"sortby,omitzero"`
+	Fields      *Fields        `json:"fields,omitzero"`
+	Q           string         `json:"q,omitzero"`
 }
 
-// postFields always sends both lists, as pystac-client does.
-type postFields struct {
-	Include []string `json:"include"`
-	Exclude []string `json:"exclude"`
-}
-
-func searchBody(p SearchParams, limit int, filterLang string) (json.RawMessage, error) {
+func searchBody(p SearchParams, limit int, filterLang string) (jsontext.Value, error) {
 	b := postSearch{
-		Collections: p.Collections, IDs: p.IDs, BBox: p.BBox, Datetime: p.Datetime,
+		Collections: p.Collections, IDs: p.IDs, BBox: p.BBox,
 		Limit: limit, Query: p.Query, FilterLang: filterLang, Q: p.Q,
+	}
+	if !p.Datetime.IsZero() {
+		b.Datetime = p.Datetime.String()
 	}
 	if len(p.Intersects) > 0 {
 		g, err := compactJSON(p.Intersects, "intersects")
@@ -374,7 +388,7 @@ func searchBody(p SearchParams, limit int, filterLang string) (json.RawMessage, 
 			}
 			b.Filter = f
 		} else {
-			b.Filter, _ = marshalJSON(p.Filter)
+			b.Filter, _ = json.Marshal(p.Filter)
 		}
 	}
 	for _, s := range p.SortBy {
@@ -389,21 +403,10 @@ func searchBody(p SearchParams, limit int, filterLang string) (json.RawMessage, 
 		b.SortBy = append(b.SortBy, SortBy{Field: s.Field, Direction: dir})
 	}
 	if p.Fields != nil {
-		b.Fields = &postFields{Include: orEmpty(p.Fields.Include), Exclude: orEmpty(p.Fields.Exclude)}
+		// Both lists always, as pystac-client sends them.
+		b.Fields = &Fields{Include: orEmpty(p.Fields.Include), Exclude: orEmpty(p.Fields.Exclude)}
 	}
-	return marshalJSON(b)
-}
-
-// marshalJSON is json.Marshal without the escaping of <, > and & that
-// only matters inside HTML: CQL2 text is full of comparisons.
-func marshalJSON(v any) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return json.Marshal(b, encodeOpts)
 }
 
 func orEmpty(s []string) []string {
@@ -413,10 +416,11 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func compactJSON(b []byte, what string) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
+// compactJSON checks b and removes its insignificant whitespace.
+func compactJSON(b []byte, what string) (jsontext.Value, error) {
+	v := jsontext.Value(bytes.Clone(b))
+	if err := v.Compact(); err != nil {
 		return nil, fmt.Errorf("%s: expected JSON, got %q: %w", what, snippet(b), err)
 	}
-	return buf.Bytes(), nil
+	return v, nil
 }

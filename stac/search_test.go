@@ -2,12 +2,13 @@ package stac_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stacq/stacq/stac"
 )
@@ -17,6 +18,7 @@ import (
 var encodingCases = []struct {
 	name   string
 	params stac.SearchParams
+	max    int
 	get    url.Values
 	post   string
 }{
@@ -46,25 +48,26 @@ var encodingCases = []struct {
 	},
 	{
 		name:   "intersects",
-		params: stac.SearchParams{Intersects: json.RawMessage(`{"type": "Point",  "coordinates": [-105.1019, 40.1672]}`)},
+		params: stac.SearchParams{Intersects: jsontext.Value(`{"type": "Point",  "coordinates": [-105.1019, 40.1672]}`)},
 		get:    url.Values{"intersects": {`{"type":"Point","coordinates":[-105.1019,40.1672]}`}},
 		post:   `{"intersects":{"type":"Point","coordinates":[-105.1019,40.1672]}}`,
 	},
 	{
 		name:   "datetime and limit",
-		params: stac.SearchParams{Datetime: "2023-10-08T00:00:00Z/2023-10-08T23:59:59Z", Limit: 50},
+		params: stac.SearchParams{Datetime: dt("2023-10-08T00:00:00Z/2023-10-08T23:59:59Z"), Limit: 50},
 		get:    url.Values{"datetime": {"2023-10-08T00:00:00Z/2023-10-08T23:59:59Z"}, "limit": {"50"}},
 		post:   `{"datetime":"2023-10-08T00:00:00Z/2023-10-08T23:59:59Z","limit":50}`,
 	},
 	{
 		name:   "limit above max items",
-		params: stac.SearchParams{Limit: 100, MaxItems: 7},
+		params: stac.SearchParams{Limit: 100},
+		max:    7,
 		get:    url.Values{"limit": {"7"}},
 		post:   `{"limit":7}`,
 	},
 	{
 		name:   "query",
-		params: stac.SearchParams{Query: map[string]any{"gsd": map[string]any{"gte": json.Number("0"), "lte": 1}, "platform": map[string]any{"eq": "sentinel-2a"}}},
+		params: stac.SearchParams{Query: map[string]any{"gsd": map[string]any{"gte": jsontext.Value("0"), "lte": 1}, "platform": map[string]any{"eq": "sentinel-2a"}}},
 		get:    url.Values{"query": {`{"gsd":{"gte":0,"lte":1},"platform":{"eq":"sentinel-2a"}}`}},
 		post:   `{"query":{"gsd":{"gte":0,"lte":1},"platform":{"eq":"sentinel-2a"}}}`,
 	},
@@ -123,7 +126,7 @@ func TestSearchGETEncoding(t *testing.T) {
 	for _, tt := range encodingCases {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(s.seen())
-			for _, err := range c.SearchPages(context.Background(), tt.params) {
+			for _, err := range c.SearchPages(context.Background(), tt.params, stac.WithMaxItems(tt.max)) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -183,7 +186,7 @@ func TestSearchPOSTEncoding(t *testing.T) {
 				p.Method = "POST" // a CQL2-text filter would choose GET
 			}
 			before := len(s.seen())
-			for _, err := range c.SearchPages(context.Background(), p) {
+			for _, err := range c.SearchPages(context.Background(), p, stac.WithMaxItems(tt.max)) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -212,17 +215,18 @@ func TestSearchPOSTMatchesRecorded(t *testing.T) {
 	tests := []struct {
 		c      *stac.Client
 		params stac.SearchParams
+		max    int
 		n      int
 	}{
-		{es, stac.SearchParams{Collections: []string{"cop-dem-glo-30"}, Fields: &stac.Fields{Exclude: []string{"geometry", "assets"}}, MaxItems: 3}, 3},
-		{es, stac.SearchParams{Filter: `{"op":"lte","args":[{"property":"eo:cloud_cover"},40]}`, MaxItems: 2}, 2},
-		{pc, stac.SearchParams{Collections: []string{"naip"}, BBox: []float64{-73.21, 43.99, -73.12, 44.05}, Query: map[string]any{"gsd": map[string]any{"eq": 0.6}}, MaxItems: 1}, 1},
-		{pc, stac.SearchParams{Collections: []string{"naip"}, BBox: []float64{-73.21, 43.99, -73.12, 44.05}, Query: map[string]any{"gsd": map[string]any{"gte": 0, "lte": 1}}, MaxItems: 1}, 1},
-		{pc, stac.SearchParams{Collections: []string{"naip"}, Intersects: json.RawMessage(`{"type":"Polygon","coordinates":[[[-73.21,43.99],[-73.21,44.05],[-73.12,44.05],[-73.12,43.99],[-73.21,43.99]]]}`), MaxItems: 1}, 1},
-		{pc, stac.SearchParams{Collections: []string{"sentinel-2-l2a"}, Datetime: "2019-01-01T00:00:01Z/2019-01-01T00:00:10Z"}, 33},
+		{es, stac.SearchParams{Collections: []string{"cop-dem-glo-30"}, Fields: &stac.Fields{Exclude: []string{"geometry", "assets"}}}, 3, 3},
+		{es, stac.SearchParams{Filter: `{"op":"lte","args":[{"property":"eo:cloud_cover"},40]}`}, 2, 2},
+		{pc, stac.SearchParams{Collections: []string{"naip"}, BBox: []float64{-73.21, 43.99, -73.12, 44.05}, Query: map[string]any{"gsd": map[string]any{"eq": 0.6}}}, 1, 1},
+		{pc, stac.SearchParams{Collections: []string{"naip"}, BBox: []float64{-73.21, 43.99, -73.12, 44.05}, Query: map[string]any{"gsd": map[string]any{"gte": 0, "lte": 1}}}, 1, 1},
+		{pc, stac.SearchParams{Collections: []string{"naip"}, Intersects: jsontext.Value(`{"type":"Polygon","coordinates":[[[-73.21,43.99],[-73.21,44.05],[-73.12,44.05],[-73.12,43.99],[-73.21,43.99]]]}`)}, 1, 1},
+		{pc, stac.SearchParams{Collections: []string{"sentinel-2-l2a"}, Datetime: dt("2019-01-01T00:00:01Z/2019-01-01T00:00:10Z")}, 0, 33},
 	}
 	for _, tt := range tests {
-		got := ids(t, tt.c.Search(context.Background(), tt.params))
+		got := ids(t, tt.c.Search(context.Background(), tt.params, stac.WithMaxItems(tt.max)))
 		if len(got) != tt.n {
 			t.Errorf("%+v: %d items, want %d", tt.params, len(got), tt.n)
 		}
@@ -273,11 +277,10 @@ func TestSearchInvalidParams(t *testing.T) {
 	}{
 		{stac.SearchParams{BBox: []float64{1, 2, 3}}, "bbox: expected 4 or 6 numbers, got 3"},
 		{stac.SearchParams{Limit: -1}, "limit: expected a positive page size, got -1"},
-		{stac.SearchParams{MaxItems: -2}, "max items: expected a positive number, got -2"},
 		{stac.SearchParams{Method: "PUT"}, `method: expected GET or POST, got "PUT"`},
 		{stac.SearchParams{Filter: "x=1", FilterLang: "ecql"}, `filter-lang: expected cql2-text or cql2-json, got "ecql"`},
 		{stac.SearchParams{Filter: `{"op":`}, "filter: expected a CQL2-JSON object, got invalid JSON"},
-		{stac.SearchParams{Intersects: json.RawMessage(`{"type":`)}, "intersects: expected JSON"},
+		{stac.SearchParams{Intersects: jsontext.Value(`{"type":`)}, "intersects: expected JSON"},
 		{stac.SearchParams{SortBy: []stac.SortBy{{Field: "id", Direction: "up"}}}, `direction: expected asc or desc, got "up"`},
 	}
 	for _, tt := range tests {
@@ -311,7 +314,7 @@ func TestMatched(t *testing.T) {
 		want   int64
 	}{
 		// Earth Search counts (numberMatched and context.matched).
-		{"/v1", stac.SearchParams{Collections: []string{"cop-dem-glo-30"}, Limit: 100, MaxItems: 5}, 26450},
+		{"/v1", stac.SearchParams{Collections: []string{"cop-dem-glo-30"}, Limit: 100}, 26450},
 	} {
 		c := s.open(tt.root)
 		before := len(s.seen())

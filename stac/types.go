@@ -2,188 +2,245 @@
 // landing page and conformance, collections, items, item search with paging,
 // and the STAC document types.
 //
-// The types keep every field the server sent. Core fields are typed; every
-// other member (extension fields such as "eo:cloud_cover" inside properties,
-// or foreign members at the top level) is kept in Extra or Properties, so a
-// document decoded and encoded again carries the same members and values.
-// Their shape follows github.com/planetlabs/go-stac so a switch stays easy.
+// The types are plain structs for encoding/json/v2
+// (github.com/go-json-experiment/json). Core fields are typed; every other
+// member (extension fields such as "eo:cloud_cover" inside properties, or
+// foreign members at the top level) is kept as the JSON text the server
+// sent, in Properties or Extra, so a document decoded and encoded again
+// carries the same members with the same values: numbers as written ("1.50"
+// stays "1.50"), nothing dropped. Their shape follows
+// github.com/planetlabs/go-stac so a switch stays easy. The types also
+// implement the encoding/json (v1) interfaces, so json.Unmarshal of either
+// version gives the same result.
 //
 // A Client (see Open) talks to one API. It does no authentication and no
 // logging of its own: every request, paging included, goes through the
 // *http.Client given with WithHTTPClient. Authentication is that client's
-// Transport, and a per-request trace (method, URL, status, duration) is
-// one more http.RoundTripper wrapped around it; print URLs through
-// internal/redact. Errors are typed for errors.As (*HTTPError,
-// *NotSTACError, *DecodeError), and errors.Is(err, ErrNotFound) tells a
-// missing collection or item.
+// Transport, and a per-request trace is one more http.RoundTripper wrapped
+// around it. Errors are typed for errors.As (*HTTPError, *NotSTACError,
+// *DecodeError, *LoopError, *TooLargeError), and errors.Is(err, ErrNotFound)
+// tells a missing collection or item.
 package stac
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
+
+// Members holds JSON object members as the JSON text of their values:
+// unknown members of a STAC object, or an item's properties.
+type Members = map[string]jsontext.Value
 
 // Link is a STAC link object. Method, Headers, Body and Merge carry the STAC
 // API paging extension fields of "next" and "prev" links.
 type Link struct {
-	Href    string
-	Rel     string
-	Type    string
-	Title   string
-	Method  string
-	Headers http.Header
-	Body    json.RawMessage
-	Merge   bool
-	Extra   map[string]json.RawMessage
+	Rel     string         `json:"rel,omitzero"`
+	Href    string         `json:"href"`
+	Type    string         `json:"type,omitzero"`
+	Title   string         `json:"title,omitzero"`
+	Method  string         `json:"method,omitzero"`
+	Headers LinkHeaders    `json:"headers,omitzero"`
+	Body    jsontext.Value `json:"body,omitzero"`
+	// Merge is "merge": true. An explicit false stays in Extra, to be
+	// written back as it was.
+	Merge bool    `json:"-"`
+	Extra Members `json:",embed"`
 }
+
+// LinkHeaders are the headers of a paging link: each a string or an array
+// of strings in JSON.
+type LinkHeaders http.Header
 
 // Asset is a STAC asset object.
 type Asset struct {
-	Href        string
-	Title       string
-	Description string
-	Type        string
-	Roles       []string
-	Extra       map[string]json.RawMessage
+	Href        string   `json:"href"`
+	Title       string   `json:"title,omitzero"`
+	Description string   `json:"description,omitzero"`
+	Type        string   `json:"type,omitzero"`
+	Roles       []string `json:"roles,omitzero"`
+	Extra       Members  `json:",embed"`
 }
 
 // Item is a STAC Item, a GeoJSON Feature.
 type Item struct {
-	Type       string // "Feature"
-	Version    string // stac_version
-	Extensions []string
-	ID         string
+	Type       string   `json:"type"` // "Feature"
+	Version    string   `json:"stac_version,omitzero"`
+	Extensions []string `json:"stac_extensions,omitzero"`
+	ID         string   `json:"id"`
 	// Geometry is the GeoJSON geometry as sent: JSON null for a null
 	// geometry, nil when the member was absent (excluded by "fields").
-	Geometry json.RawMessage
-	Bbox     []float64
-	// Properties holds every property; numbers are json.Number so that
-	// values are written back exactly as they were received.
-	Properties map[string]any
-	Links      []*Link
-	Assets     map[string]*Asset
-	Collection string
-	Extra      map[string]json.RawMessage
+	Geometry jsontext.Value `json:"geometry,omitzero"`
+	BBox     []float64      `json:"bbox,omitzero"`
+	// Properties holds every property as the JSON the server sent; see
+	// Properties' methods to read them as Go values.
+	Properties Properties        `json:"properties"`
+	Links      []*Link           `json:"links,omitzero"`
+	Assets     map[string]*Asset `json:"assets,omitzero"`
+	Collection string            `json:"collection,omitzero"`
+	Extra      Members           `json:",embed"`
+}
+
+// Properties are an item's properties, each the JSON text of its value.
+type Properties Members
+
+// Decode decodes the property key into v (a pointer). It reports false,
+// and leaves v alone, when the property is absent or JSON null.
+func (p Properties) Decode(key string, v any) (bool, error) {
+	raw, ok := p[key]
+	if !ok || raw.Kind() == 'n' {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+// String returns a string property; "" when it is absent or not a string.
+func (p Properties) String(key string) string {
+	var s string
+	if ok, err := p.Decode(key, &s); !ok || err != nil {
+		return ""
+	}
+	return s
+}
+
+// Float returns a number property, and whether it is one.
+func (p Properties) Float(key string) (float64, bool) {
+	var f float64
+	ok, err := p.Decode(key, &f)
+	return f, ok && err == nil
+}
+
+// Time returns a property holding an RFC 3339 date-time, and whether it
+// parses as one.
+func (p Properties) Time(key string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, p.String(key))
+	return t, err == nil
+}
+
+// Set sets the property key to the JSON encoding of v.
+func (p Properties) Set(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err == nil {
+		p[key] = b
+	}
+	return err
 }
 
 // Datetime returns the item's "datetime" property, or its "start_datetime"
 // when datetime is null. ok is false when neither parses as RFC 3339.
 func (it *Item) Datetime() (t time.Time, ok bool) {
-	for _, key := range []string{"datetime", "start_datetime"} {
-		if s, isString := it.Properties[key].(string); isString {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return t, true
-			}
-		}
+	if t, ok := it.Properties.Time("datetime"); ok {
+		return t, true
 	}
-	return time.Time{}, false
+	return it.Properties.Time("start_datetime")
 }
 
 // Provider is a collection's provider object.
 type Provider struct {
-	Name        string
-	Description string
-	Roles       []string
-	URL         string
-	Extra       map[string]json.RawMessage
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitzero"`
+	Roles       []string `json:"roles,omitzero"`
+	URL         string   `json:"url,omitzero"`
+	Extra       Members  `json:",embed"`
 }
 
 // Extent is a collection's spatial and temporal extent.
 type Extent struct {
-	Spatial  SpatialExtent
-	Temporal TemporalExtent
-	Extra    map[string]json.RawMessage
+	Spatial  SpatialExtent  `json:"spatial"`
+	Temporal TemporalExtent `json:"temporal"`
+	Extra    Members        `json:",embed"`
 }
 
 // SpatialExtent holds the bounding boxes of a collection.
 type SpatialExtent struct {
-	Bbox  [][]float64
-	Extra map[string]json.RawMessage
+	BBox  [][]float64 `json:"bbox"`
+	Extra Members     `json:",embed"`
 }
 
 // TemporalExtent holds the intervals of a collection; a nil end is open.
 type TemporalExtent struct {
-	Interval [][]*string
-	Extra    map[string]json.RawMessage
+	Interval [][]*string `json:"interval"`
+	Extra    Members     `json:",embed"`
 }
 
 // Collection is a STAC Collection.
 type Collection struct {
-	Type        string // "Collection"
-	Version     string
-	Extensions  []string
-	ID          string
-	Title       string
-	Description string
-	Keywords    []string
-	License     string
-	Providers   []*Provider
-	Extent      *Extent
-	Summaries   map[string]any
-	Links       []*Link
-	Assets      map[string]*Asset
-	Extra       map[string]json.RawMessage
+	Type        string            `json:"type"` // "Collection"
+	Version     string            `json:"stac_version,omitzero"`
+	Extensions  []string          `json:"stac_extensions,omitzero"`
+	ID          string            `json:"id"`
+	Title       string            `json:"title,omitzero"`
+	Description string            `json:"description"`
+	Keywords    []string          `json:"keywords,omitzero"`
+	License     string            `json:"license,omitzero"`
+	Providers   []*Provider       `json:"providers,omitzero"`
+	Extent      *Extent           `json:"extent,omitzero"`
+	Summaries   Members           `json:"summaries,omitzero"`
+	Links       []*Link           `json:"links,omitzero"`
+	Assets      map[string]*Asset `json:"assets,omitzero"`
+	Extra       Members           `json:",embed"`
 }
 
 // Catalog is a STAC Catalog; a STAC API landing page is a Catalog with
 // conformsTo.
 type Catalog struct {
-	Type        string // "Catalog"
-	Version     string
-	Extensions  []string
-	ID          string
-	Title       string
-	Description string
-	ConformsTo  []string
-	Links       []*Link
-	Extra       map[string]json.RawMessage
+	Type        string   `json:"type"` // "Catalog"
+	Version     string   `json:"stac_version,omitzero"`
+	Extensions  []string `json:"stac_extensions,omitzero"`
+	ID          string   `json:"id"`
+	Title       string   `json:"title,omitzero"`
+	Description string   `json:"description"`
+	ConformsTo  []string `json:"conformsTo,omitzero"`
+	Links       []*Link  `json:"links,omitzero"`
+	Extra       Members  `json:",embed"`
 }
 
 // Context is the (deprecated but common) context extension object of a
 // search response. Next is the Sentinel Hub Catalog API's paging token.
 type Context struct {
-	Returned *int64
-	Limit    *int64
-	Matched  *int64
-	Next     json.RawMessage
-	Extra    map[string]json.RawMessage
+	Returned *int64         `json:"returned,omitzero"`
+	Limit    *int64         `json:"limit,omitzero"`
+	Matched  *int64         `json:"matched,omitzero"`
+	Next     jsontext.Value `json:"next,omitzero"`
+	Extra    Members        `json:",embed"`
+}
+
+// PageInfo is what a page of a listing says besides its items or
+// collections: links, counts, context and foreign members.
+type PageInfo struct {
+	Links          []*Link  `json:"links,omitzero"`
+	NumberMatched  *int64   `json:"numberMatched,omitzero"`
+	NumberReturned *int64   `json:"numberReturned,omitzero"`
+	Context        *Context `json:"context,omitzero"`
+	Extra          Members  `json:",embed"`
+}
+
+// Matched returns numberMatched, or context.matched, and whether either was present.
+func (p *PageInfo) Matched() (int64, bool) {
+	switch {
+	case p.NumberMatched != nil:
+		return *p.NumberMatched, true
+	case p.Context != nil && p.Context.Matched != nil:
+		return *p.Context.Matched, true
+	}
+	return 0, false
 }
 
 // ItemCollection is one page of items: a GeoJSON FeatureCollection as
 // returned by /search and /collections/{id}/items.
 type ItemCollection struct {
-	Type           string // "FeatureCollection"
-	Features       []*Item
-	Links          []*Link
-	NumberMatched  *int64
-	NumberReturned *int64
-	Context        *Context
-	Extra          map[string]json.RawMessage
-}
-
-// Matched returns numberMatched, or context.matched, and whether either was present.
-func (ic *ItemCollection) Matched() (int64, bool) {
-	if ic.NumberMatched != nil {
-		return *ic.NumberMatched, true
-	}
-	if ic.Context != nil && ic.Context.Matched != nil {
-		return *ic.Context.Matched, true
-	}
-	return 0, false
+	Type     string  `json:"type"` // "FeatureCollection"
+	Features []*Item `json:"features"`
+	PageInfo
 }
 
 // CollectionsPage is one page of /collections.
 type CollectionsPage struct {
-	Collections    []*Collection
-	Links          []*Link
-	NumberMatched  *int64
-	NumberReturned *int64
-	Context        *Context
-	Extra          map[string]json.RawMessage
+	Collections []*Collection `json:"collections"`
+	PageInfo
 }
 
 // FindLink returns the first link with the given rel, or nil.
@@ -196,348 +253,240 @@ func FindLink(links []*Link, rel string) *Link {
 	return nil
 }
 
-// ---- JSON encoding ----
+// ---- JSON ----
 //
-// Every type is decoded in one pass over its members (see decode.go): the
-// known ones go into typed fields, the rest is kept verbatim in Extra.
-// Encoding writes the known members first, in the usual STAC order, then the
-// Extra members in sorted order.
+// The types decode and encode with encoding/json/v2 from their struct
+// tags alone. The methods below make encoding/json (v1), which knows
+// neither "omitzero" on every version nor ",embed", go through v2 as well,
+// and make every encoding deterministic (Extra and Properties members in
+// sorted order, after the typed fields).
 
-type member struct {
-	key string
-	val any // encoded with json.Marshal unless it is json.RawMessage
+// Types without methods, to encode the fields of the types with them.
+type (
+	linkFields            Link
+	assetFields           Asset
+	itemFields            Item
+	collectionFields      Collection
+	catalogFields         Catalog
+	itemCollectionFields  ItemCollection
+	collectionsPageFields CollectionsPage
+)
+
+// decodeOpts are the options of every decoding: servers repeat names now
+// and then (the last value wins), which v2 refuses by default.
+var decodeOpts = jsontext.AllowDuplicateNames(true)
+
+// encodeOpts make encodings deterministic and keep strings as the server
+// escaped them (v2 does not escape "&" of signed URLs either).
+var encodeOpts = json.JoinOptions(json.Deterministic(true), jsontext.PreserveRawStrings(true))
+
+// unmarshalV1 and marshalV1 are the encoding/json methods: v2 then calls
+// the type's v2 method.
+func unmarshalV1(b []byte, v any) error { return json.Unmarshal(b, v, decodeOpts) }
+func marshalV1(v any) ([]byte, error)   { return json.Marshal(v, encodeOpts) }
+
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (l *Link) UnmarshalJSON(b []byte) error { return unmarshalV1(b, l) }
+
+// MarshalJSON implements encoding/json's Marshaler.
+func (l Link) MarshalJSON() ([]byte, error) { return marshalV1(l) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (l *Link) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	if err := json.UnmarshalDecode(d, (*linkFields)(l)); err != nil {
+		return err
+	}
+	if l.Merge = string(l.Extra["merge"]) == "true"; l.Merge {
+		delete(l.Extra, "merge")
+	}
+	return nil
 }
 
-func writeObject(known []member, rest map[string]json.RawMessage) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	writeKey := func(key string) {
-		if buf.Len() > 1 {
-			buf.WriteByte(',')
-		}
-		k, _ := json.Marshal(key)
-		buf.Write(k)
-		buf.WriteByte(':')
-	}
-	for _, mb := range known {
-		v, ok := mb.val.(json.RawMessage)
-		if !ok {
-			var err error
-			if v, err = json.Marshal(mb.val); err != nil {
-				return nil, fmt.Errorf("field %q: %w", mb.key, err)
-			}
-		}
-		writeKey(mb.key)
-		buf.Write(v)
-	}
-	keys := make([]string, 0, len(rest))
-	for k := range rest {
-		// A typed field wins over a stray Extra entry of the same name.
-		if !knownKey(known, k) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		writeKey(k)
-		buf.Write(rest[k])
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
-
-func knownKey(known []member, k string) bool {
-	for _, mb := range known {
-		if mb.key == k {
-			return true
-		}
-	}
-	return false
-}
-
-// builder collects members, skipping empty optional ones.
-type builder []member
-
-func (b *builder) add(key string, val any) { *b = append(*b, member{key, val}) }
-func (b *builder) str(key, val string) {
-	if val != "" {
-		b.add(key, val)
-	}
-}
-func (b *builder) raw(key string, val json.RawMessage) {
-	if len(val) > 0 {
-		b.add(key, val)
-	}
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (l *Link) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.link(l) })
-}
-
-// MarshalJSON implements json.Marshaler.
-func (l Link) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.str("rel", l.Rel)
-	b.add("href", l.Href)
-	b.str("type", l.Type)
-	b.str("title", l.Title)
-	b.str("method", l.Method)
-	if len(l.Headers) > 0 {
-		h := make(map[string]any, len(l.Headers))
-		for k, v := range l.Headers {
-			if len(v) == 1 {
-				h[k] = v[0]
-			} else {
-				h[k] = v
-			}
-		}
-		b.add("headers", h)
-	}
-	b.raw("body", l.Body)
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (l Link) MarshalJSONTo(e *jsontext.Encoder) error {
 	if l.Merge {
-		b.add("merge", true)
+		extra := make(Members, len(l.Extra)+1)
+		for k, v := range l.Extra {
+			extra[k] = v
+		}
+		extra["merge"] = jsontext.Value("true")
+		l.Extra = extra
 	}
-	return writeObject(b, l.Extra)
+	return json.MarshalEncode(e, linkFields(l), encodeOpts)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (a *Asset) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.asset(a) })
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (a *Asset) UnmarshalJSON(b []byte) error { return unmarshalV1(b, a) }
+
+// MarshalJSON implements encoding/json's Marshaler.
+func (a Asset) MarshalJSON() ([]byte, error) { return marshalV1(a) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (a *Asset) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	return json.UnmarshalDecode(d, (*assetFields)(a))
 }
 
-// MarshalJSON implements json.Marshaler.
-func (a Asset) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.add("href", a.Href)
-	b.str("title", a.Title)
-	b.str("description", a.Description)
-	b.str("type", a.Type)
-	if a.Roles != nil {
-		b.add("roles", a.Roles)
-	}
-	return writeObject(b, a.Extra)
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (a Asset) MarshalJSONTo(e *jsontext.Encoder) error {
+	return json.MarshalEncode(e, assetFields(a), encodeOpts)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (it *Item) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.item(it) })
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (it *Item) UnmarshalJSON(b []byte) error { return unmarshalV1(b, it) }
+
+// MarshalJSON implements encoding/json's Marshaler. An empty Type is
+// written as "Feature".
+func (it Item) MarshalJSON() ([]byte, error) { return marshalV1(it) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (it *Item) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	return json.UnmarshalDecode(d, (*itemFields)(it))
 }
 
-// MarshalJSON implements json.Marshaler.
-func (it Item) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.add("type", orDefault(it.Type, "Feature"))
-	b.str("stac_version", it.Version)
-	if it.Extensions != nil {
-		b.add("stac_extensions", it.Extensions)
-	}
-	b.add("id", it.ID)
-	b.raw("geometry", it.Geometry)
-	if it.Bbox != nil {
-		b.add("bbox", it.Bbox)
-	}
-	props := it.Properties
-	if props == nil {
-		props = map[string]any{}
-	}
-	b.add("properties", props)
-	if it.Links != nil {
-		b.add("links", it.Links)
-	}
-	if it.Assets != nil {
-		b.add("assets", it.Assets)
-	}
-	b.str("collection", it.Collection)
-	return writeObject(b, it.Extra)
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (it Item) MarshalJSONTo(e *jsontext.Encoder) error {
+	return json.MarshalEncode(e, it.fields(), encodeOpts)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (p *Provider) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.provider(p) })
+func (it Item) fields() itemFields {
+	it.Type = orDefault(it.Type, "Feature")
+	if it.Properties == nil {
+		it.Properties = Properties{} // required, even when empty
+	}
+	return itemFields(it)
 }
 
-// MarshalJSON implements json.Marshaler.
-func (p Provider) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.add("name", p.Name)
-	b.str("description", p.Description)
-	if p.Roles != nil {
-		b.add("roles", p.Roles)
-	}
-	b.str("url", p.URL)
-	return writeObject(b, p.Extra)
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (c *Collection) UnmarshalJSON(b []byte) error { return unmarshalV1(b, c) }
+
+// MarshalJSON implements encoding/json's Marshaler. An empty Type is
+// written as "Collection".
+func (c Collection) MarshalJSON() ([]byte, error) { return marshalV1(c) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (c *Collection) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	return json.UnmarshalDecode(d, (*collectionFields)(c))
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (e *Extent) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.extent(e) })
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (c Collection) MarshalJSONTo(e *jsontext.Encoder) error {
+	return json.MarshalEncode(e, c.fields(), encodeOpts)
 }
 
-// MarshalJSON implements json.Marshaler.
-func (e Extent) MarshalJSON() ([]byte, error) {
-	return writeObject(builder{{"spatial", e.Spatial}, {"temporal", e.Temporal}}, e.Extra)
+func (c Collection) fields() collectionFields {
+	c.Type = orDefault(c.Type, "Collection")
+	return collectionFields(c)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (s *SpatialExtent) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.spatial(s) })
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (c *Catalog) UnmarshalJSON(b []byte) error { return unmarshalV1(b, c) }
+
+// MarshalJSON implements encoding/json's Marshaler. An empty Type is
+// written as "Catalog".
+func (c Catalog) MarshalJSON() ([]byte, error) { return marshalV1(c) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (c *Catalog) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	return json.UnmarshalDecode(d, (*catalogFields)(c))
 }
 
-// MarshalJSON implements json.Marshaler.
-func (s SpatialExtent) MarshalJSON() ([]byte, error) {
-	return writeObject(builder{{"bbox", s.Bbox}}, s.Extra)
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (c Catalog) MarshalJSONTo(e *jsontext.Encoder) error {
+	return json.MarshalEncode(e, c.fields(), encodeOpts)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (t *TemporalExtent) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.temporal(t) })
+func (c Catalog) fields() catalogFields {
+	c.Type = orDefault(c.Type, "Catalog")
+	return catalogFields(c)
 }
 
-// MarshalJSON implements json.Marshaler.
-func (t TemporalExtent) MarshalJSON() ([]byte, error) {
-	return writeObject(builder{{"interval", t.Interval}}, t.Extra)
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (ic *ItemCollection) UnmarshalJSON(b []byte) error {
+	return unmarshalV1(b, ic)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (c *Collection) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.collection(c) })
+// MarshalJSON implements encoding/json's Marshaler.
+func (ic ItemCollection) MarshalJSON() ([]byte, error) { return marshalV1(ic) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (ic *ItemCollection) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	return json.UnmarshalDecode(d, (*itemCollectionFields)(ic))
 }
 
-// MarshalJSON implements json.Marshaler.
-func (c Collection) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.add("type", orDefault(c.Type, "Collection"))
-	b.str("stac_version", c.Version)
-	if c.Extensions != nil {
-		b.add("stac_extensions", c.Extensions)
-	}
-	b.add("id", c.ID)
-	b.str("title", c.Title)
-	b.add("description", c.Description)
-	if c.Keywords != nil {
-		b.add("keywords", c.Keywords)
-	}
-	b.str("license", c.License)
-	if c.Providers != nil {
-		b.add("providers", c.Providers)
-	}
-	if c.Extent != nil {
-		b.add("extent", c.Extent)
-	}
-	if c.Summaries != nil {
-		b.add("summaries", c.Summaries)
-	}
-	if c.Links != nil {
-		b.add("links", c.Links)
-	}
-	if c.Assets != nil {
-		b.add("assets", c.Assets)
-	}
-	return writeObject(b, c.Extra)
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (ic ItemCollection) MarshalJSONTo(e *jsontext.Encoder) error {
+	return json.MarshalEncode(e, ic.fields(), encodeOpts)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (c *Catalog) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.catalog(c) })
+func (ic ItemCollection) fields() itemCollectionFields {
+	ic.Type = orDefault(ic.Type, "FeatureCollection")
+	if ic.Features == nil {
+		ic.Features = []*Item{}
+	}
+	return itemCollectionFields(ic)
 }
 
-// MarshalJSON implements json.Marshaler.
-func (c Catalog) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.add("type", orDefault(c.Type, "Catalog"))
-	b.str("stac_version", c.Version)
-	if c.Extensions != nil {
-		b.add("stac_extensions", c.Extensions)
-	}
-	b.add("id", c.ID)
-	b.str("title", c.Title)
-	b.add("description", c.Description)
-	if c.ConformsTo != nil {
-		b.add("conformsTo", c.ConformsTo)
-	}
-	if c.Links != nil {
-		b.add("links", c.Links)
-	}
-	return writeObject(b, c.Extra)
+// UnmarshalJSON implements encoding/json's Unmarshaler.
+func (cp *CollectionsPage) UnmarshalJSON(b []byte) error {
+	return unmarshalV1(b, cp)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (c *Context) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.context(c) })
+// MarshalJSON implements encoding/json's Marshaler.
+func (cp CollectionsPage) MarshalJSON() ([]byte, error) { return marshalV1(cp) }
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (cp *CollectionsPage) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	return json.UnmarshalDecode(d, (*collectionsPageFields)(cp))
 }
 
-// MarshalJSON implements json.Marshaler.
-func (c Context) MarshalJSON() ([]byte, error) {
-	var b builder
-	if c.Returned != nil {
-		b.add("returned", *c.Returned)
-	}
-	if c.Limit != nil {
-		b.add("limit", *c.Limit)
-	}
-	if c.Matched != nil {
-		b.add("matched", *c.Matched)
-	}
-	b.raw("next", c.Next)
-	return writeObject(b, c.Extra)
+// MarshalJSONTo implements encoding/json/v2's MarshalerTo.
+func (cp CollectionsPage) MarshalJSONTo(e *jsontext.Encoder) error {
+	return json.MarshalEncode(e, cp.fields(), encodeOpts)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (ic *ItemCollection) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.itemCollection(ic) })
+func (cp CollectionsPage) fields() collectionsPageFields {
+	if cp.Collections == nil {
+		cp.Collections = []*Collection{}
+	}
+	return collectionsPageFields(cp)
 }
 
-// MarshalJSON implements json.Marshaler.
-func (ic ItemCollection) MarshalJSON() ([]byte, error) {
-	var b builder
-	b.add("type", orDefault(ic.Type, "FeatureCollection"))
-	features := ic.Features
-	if features == nil {
-		features = []*Item{}
+// UnmarshalJSONFrom reads each header as a string or an array of strings.
+func (h *LinkHeaders) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	var m map[string]jsontext.Value
+	if err := json.UnmarshalDecode(d, &m); err != nil {
+		return err
 	}
-	b.add("features", features)
-	if ic.Links != nil {
-		b.add("links", ic.Links)
+	*h = nil
+	for name, raw := range m {
+		var vals []string
+		if raw.Kind() == '"' {
+			vals = []string{""}
+			if err := json.Unmarshal(raw, &vals[0]); err != nil {
+				return err
+			}
+		} else if err := json.Unmarshal(raw, &vals); err != nil {
+			return fmt.Errorf("header %q: expected a string or an array of strings", name)
+		}
+		if *h == nil {
+			*h = LinkHeaders{}
+		}
+		(*h)[name] = vals
 	}
-	if ic.NumberMatched != nil {
-		b.add("numberMatched", *ic.NumberMatched)
-	}
-	if ic.NumberReturned != nil {
-		b.add("numberReturned", *ic.NumberReturned)
-	}
-	if ic.Context != nil {
-		b.add("context", ic.Context)
-	}
-	return writeObject(b, ic.Extra)
+	return nil
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (cp *CollectionsPage) UnmarshalJSON(data []byte) error {
-	return decodeDocument(data, func(d *decoder) error { return d.collectionsPage(cp) })
-}
-
-// MarshalJSON implements json.Marshaler.
-func (cp CollectionsPage) MarshalJSON() ([]byte, error) {
-	var b builder
-	cols := cp.Collections
-	if cols == nil {
-		cols = []*Collection{}
+// MarshalJSONTo writes a header of one value as a string.
+func (h LinkHeaders) MarshalJSONTo(e *jsontext.Encoder) error {
+	m := make(map[string]any, len(h))
+	for name, vals := range h {
+		if len(vals) == 1 {
+			m[name] = vals[0]
+		} else {
+			m[name] = vals
+		}
 	}
-	b.add("collections", cols)
-	if cp.Links != nil {
-		b.add("links", cp.Links)
-	}
-	if cp.NumberMatched != nil {
-		b.add("numberMatched", *cp.NumberMatched)
-	}
-	if cp.NumberReturned != nil {
-		b.add("numberReturned", *cp.NumberReturned)
-	}
-	if cp.Context != nil {
-		b.add("context", cp.Context)
-	}
-	return writeObject(b, cp.Extra)
+	return json.MarshalEncode(e, m, encodeOpts)
 }
 
 func orDefault(s, def string) string {

@@ -56,7 +56,6 @@ func collectionsCommand() *command {
 				if maxCollections < 0 {
 					return usagef("--max-collections: expected a positive number, got %d", maxCollections)
 				}
-				p.MaxCollections = maxCollections
 				if format != "json" && format != "ndjson" && format != "ids" {
 					return usagef("--format: expected json, ndjson or ids, got %q", format)
 				}
@@ -64,7 +63,7 @@ func collectionsCommand() *command {
 				if err != nil {
 					return err
 				}
-				return writeCollections(io.Stdout, format, c.Collections(ctx, p))
+				return writeCollections(io.Stdout, format, c.Collections(ctx, p, stac.WithMaxItems(maxCollections)))
 			}
 		},
 	}
@@ -175,7 +174,7 @@ func itemsCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			ff := addFilterFlags(fs)
 			var maxItems int
-			fs.IntVar(&maxItems, "max-items", 0, "stop after this many items (0: all)")
+			addMaxItems(fs, &maxItems)
 			of := addOutputFlags(fs)
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
@@ -189,10 +188,9 @@ func itemsCommand() *command {
 					return err
 				}
 				p.Limit = ff.limit
-				if maxItems < 0 {
-					return usagef("--max-items: expected a positive number, got %d", maxItems)
+				if err := checkMaxItems(maxItems); err != nil {
+					return err
 				}
-				p.MaxItems = maxItems
 				if _, err := cf.parseHeaders(); err != nil {
 					return err
 				}
@@ -200,12 +198,12 @@ func itemsCommand() *command {
 				if err != nil {
 					return err
 				}
-				c, err := cf.open(ctx, io, args[0])
+				c, err := cf.open(ctx, io, args[0], stac.WithRawPageReuse(true))
 				if err != nil {
 					out.Discard()
 					return err
 				}
-				return writePages(ctx, io, cf, out, maxItems, c.ItemPages(ctx, args[1], p))
+				return writeRawPages(ctx, io, cf, out, c.ItemRawPages(ctx, args[1], p, stac.WithMaxItems(maxItems)), nil, false)
 			}
 		},
 	}

@@ -4,16 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/pflag"
 
 	"github.com/stacq/stacq/crawl"
+	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/internal/redact"
 	"github.com/stacq/stacq/stac"
 )
+
+type crawlFlags struct {
+	include, exclude  []string
+	concurrency       int
+	maxItems, maxPer  int
+	collectionsOutput string
+	mode              string
+	state             string
+	partial           bool
+	filters           *filterFlags
+	out               *outputFlags
+	client            *clientFlags
+}
 
 func crawlCommand() *command {
 	return &command{
@@ -22,104 +39,133 @@ func crawlCommand() *command {
 		summary: "Harvest every collection and item of a STAC API or static catalog",
 		examples: `  # Every item of two collection families of an API, 8 collections at a time
   stacq crawl https://earth-search.aws.element84.com/v1 -o items.ndjson \
-      --collections 'sentinel-2-*' --collections 'landsat-*' --exclude '*-l1c' --concurrency 8
+      -c 'sentinel-2-*,landsat-*' --exclude '*-l1c' --concurrency 8
+
+  # A long crawl that can be stopped and continued: run the same command again
+  stacq crawl https://earth-search.aws.element84.com/v1 -o all.ndjson --state all.state
 
   # A static catalog over HTTP or on disk, with the collections written too
   stacq crawl https://example.com/catalog.json -o items.ndjson --collections-output collections.ndjson
   stacq crawl ./my-catalog/ --datetime 2018 --bbox -80,30,-70,45 -o items.ndjson`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
-			var (
-				include, exclude  []string
-				concurrency       int
-				maxItems, maxPer  int
-				collectionsOutput string
-				mode              string
-			)
-			fs.StringArrayVar(&include, "collections", nil, "collection id patterns to crawl, e.g. 'sentinel-2-*' (repeatable; default all)")
-			fs.StringArrayVar(&exclude, "exclude", nil, "collection id patterns to leave out (repeatable)")
-			ff := addFilterFlags(fs)
-			fs.IntVar(&concurrency, "concurrency", crawl.DefaultConcurrency, "documents or item streams fetched at once")
-			fs.IntVar(&maxItems, "max-items", 0, "stop after this many items in total (0: all)")
-			fs.IntVar(&maxPer, "max-items-per-collection", 0, "at most this many items of each collection (0: all)")
-			fs.StringVar(&collectionsOutput, "collections-output", "", "also write the collections (and catalogs) found, one JSON document per line, to FILE")
-			fs.StringVar(&mode, "mode", "auto", "auto, api (STAC API) or static (static catalog)")
-			of := addOutputFlags(fs)
-			cf := addClientFlags(fs)
-			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 0)
-				if len(args) != 1 {
-					return usagef("expected one URL or path, got %d arguments", len(args))
-				}
-				opts := crawl.Options{Include: include, Exclude: exclude,
-					MaxItems: maxItems, MaxItemsPerCollection: maxPer, Concurrency: concurrency}
-				var err error
-				if opts.BBox, opts.Datetime, err = ff.parse(); err != nil {
-					return err
-				}
-				for _, p := range append(append([]string{}, include...), exclude...) {
-					if _, err := filepath.Match(p, ""); err != nil {
-						return usagef("--collections/--exclude: bad pattern %q: %v", p, err)
-					}
-				}
-				if concurrency < 1 {
-					return usagef("--concurrency: expected at least 1, got %d", concurrency)
-				}
-				if maxItems < 0 || maxPer < 0 {
-					return usagef("--max-items: expected a positive number")
-				}
-				switch mode {
-				case "auto":
-				case "api":
-					opts.Mode = crawl.ModeAPI
-				case "static":
-					opts.Mode = crawl.ModeStatic
-				default:
-					return usagef("--mode: expected auto, api or static, got %q", mode)
-				}
-				headers, err := cf.parseHeaders()
-				if err != nil {
-					return err
-				}
-				for name, vals := range headers {
-					for _, v := range vals {
-						opts.ClientOptions = append(opts.ClientOptions, stac.WithHeader(name, v))
-					}
-				}
-				if opts.HTTPClient, err = cf.httpClient(ctx, io, args[0]); err != nil {
-					return err
-				}
-				format := of.format
-				if format == "" && of.output == "" {
-					format = "ndjson"
-				}
-				out, err := openOutput(io, of.output, format)
-				if err != nil {
-					return err
-				}
-				var cols *output
-				if collectionsOutput != "" {
-					if cols, err = openOutput(io, collectionsOutput, "ndjson"); err != nil {
-						out.Discard()
-						return err
-					}
-				}
-				return runCrawl(ctx, io, cf, args[0], opts, out, cols)
-			}
+			cf := &crawlFlags{}
+			fs.StringSliceVarP(&cf.include, "collections", "c", nil, "collection id patterns to crawl, e.g. 'sentinel-2-*' (repeatable or comma-separated; default all)")
+			fs.StringSliceVar(&cf.exclude, "exclude", nil, "collection id patterns to leave out (repeatable or comma-separated)")
+			cf.filters = addFilterFlags(fs)
+			fs.IntVar(&cf.concurrency, "concurrency", crawl.DefaultConcurrency, "documents or item streams fetched at once")
+			addMaxItems(fs, &cf.maxItems)
+			fs.IntVar(&cf.maxPer, "max-items-per-collection", 0, "at most this many items of each collection (0: all)")
+			fs.StringVar(&cf.collectionsOutput, "collections-output", "", "also write the collections (and catalogs) found, one JSON document per line, to FILE")
+			fs.StringVar(&cf.mode, "mode", "auto", "auto, api (STAC API) or static (static catalog)")
+			fs.BoolVar(&cf.partial, "partial", false, "on a failure or interrupt, keep the items written so far in -o FILE (a valid, incomplete document) instead of leaving FILE untouched")
+			fs.StringVar(&cf.state, "state", "", "make an API crawl resumable: record in FILE, as the crawl goes, the collections finished and where each other one stands; run the same command again to continue, each item written once (needs -o with NDJSON; FILE is removed when the crawl completes)")
+			cf.out = addOutputFlags(fs)
+			cf.client = addClientFlags(fs)
+			return cf.run
 		},
 	}
 }
 
-func runCrawl(ctx context.Context, io IO, cf *clientFlags, root string, opts crawl.Options, out, cols *output) error {
+func (cf *crawlFlags) options() (crawl.Options, error) {
+	opts := crawl.Options{Include: trimAll(cf.include), Exclude: trimAll(cf.exclude),
+		MaxItems: cf.maxItems, MaxItemsPerCollection: cf.maxPer, Concurrency: cf.concurrency,
+		PageSize: cf.filters.limit}
+	var err error
+	if opts.BBox, opts.Datetime, err = cf.filters.parse(); err != nil {
+		return opts, err
+	}
+	for _, p := range append(append([]string{}, opts.Include...), opts.Exclude...) {
+		if _, err := filepath.Match(p, ""); err != nil {
+			return opts, usagef("--collections/--exclude: bad pattern %q: %v", p, err)
+		}
+	}
+	if cf.concurrency < 1 {
+		return opts, usagef("--concurrency: expected at least 1, got %d", cf.concurrency)
+	}
+	if err := checkMaxItems(cf.maxItems); err != nil {
+		return opts, err
+	}
+	if cf.maxPer < 0 {
+		return opts, usagef("--max-items-per-collection: expected 0 (all) or more, got %d", cf.maxPer)
+	}
+	switch cf.mode {
+	case "auto":
+	case "api":
+		opts.Mode = crawl.ModeAPI
+	case "static":
+		opts.Mode = crawl.ModeStatic
+	default:
+		return opts, usagef("--mode: expected auto, api or static, got %q", cf.mode)
+	}
+	return opts, nil
+}
+
+func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
+	args = cf.client.withDefaultURL(io, args, 0)
+	if len(args) != 1 {
+		return usagef("expected one URL or path, got %d arguments", len(args))
+	}
+	root := args[0]
+	opts, err := cf.options()
+	if err != nil {
+		return err
+	}
+	headers, err := cf.client.parseHeaders()
+	if err != nil {
+		return err
+	}
+	for name, vals := range headers {
+		for _, v := range vals {
+			opts.ClientOptions = append(opts.ClientOptions, stac.WithHeader(name, v))
+		}
+	}
+	if cf.state != "" && cf.partial {
+		return usagef("--state keeps -o as it is written already: --partial is not needed with it")
+	}
+	var st *crawlState
+	if cf.state != "" {
+		if st, err = openCrawlState(cf.state, root, cf.out); err != nil {
+			return err
+		}
+		opts.PageEnds, opts.Resume = true, &st.Crawl
+	}
+	hc, policy, err := cf.client.retryingClient(ctx, io, root)
+	if err != nil {
+		return err
+	}
+	opts.HTTPClient, opts.Retry = hc, &policy
+	opts.ClientOptions = append(opts.ClientOptions, stac.WithUserAgent("stacq/"+Version()))
+	var out *output
+	if st != nil {
+		out, err = st.openOutput()
+	} else {
+		out, err = openOutput(io, cf.out.output, cf.out.format)
+	}
+	if err != nil {
+		return err
+	}
+	var cols *output
+	if cf.collectionsOutput != "" {
+		if cols, err = openOutput(io, cf.collectionsOutput, "ndjson"); err != nil {
+			out.Discard()
+			return err
+		}
+	}
+	return cf.crawl(ctx, io, root, opts, out, cols, st)
+}
+
+func (cf *crawlFlags) crawl(ctx context.Context, io IO, root string, opts crawl.Options, out, cols *output, st *crawlState) error {
 	c := crawl.New(opts)
-	prog := startCrawlProgress(io, cf.quiet, c)
+	prog := startCrawlProgress(io, cf.client.quiet, c)
 	var failed []*crawl.ResourceError
 	var fatal error
+	pending := map[string][]jsontext.Value{} // with --state: items of each collection's current page
 	for res, err := range c.Crawl(ctx, root) {
 		if err != nil {
 			var re *crawl.ResourceError
 			if errors.As(err, &re) {
 				failed = append(failed, re)
-				if cf.verbose {
+				if cf.client.verbose {
 					fmt.Fprintf(io.Stderr, "\rfailed: %s: %v\n", redact.URL(re.URL), re.Err)
 				}
 				continue
@@ -129,14 +175,31 @@ func runCrawl(ctx context.Context, io IO, cf *clientFlags, root string, opts cra
 		}
 		switch res.Kind {
 		case crawl.KindItem:
-			fatal = out.Write(res.Item)
+			if st != nil { // API items: a state needs an API
+				pending[res.CollectionID] = append(pending[res.CollectionID], res.JSON)
+				continue
+			}
+			fatal = out.Write((*geo.CompactJSON)(&res.JSON))
+		case crawl.KindPageEnd:
+			// A page is written whole, then recorded: the output and the
+			// state agree whenever the crawl stops.
+			for i := range pending[res.CollectionID] {
+				if fatal = out.Write((*geo.CompactJSON)(&pending[res.CollectionID][i])); fatal != nil {
+					break
+				}
+			}
+			delete(pending, res.CollectionID)
+			if fatal == nil {
+				st.Crawl.Record(res)
+				fatal = st.checkpoint(out, false)
+			}
 		case crawl.KindCollection:
 			if cols != nil {
-				fatal = cols.Write(res.Collection)
+				fatal = cols.Write(&res.JSON)
 			}
 		case crawl.KindCatalog:
 			if cols != nil {
-				fatal = cols.Write(res.Catalog)
+				fatal = cols.Write(&res.JSON)
 			}
 		}
 		if fatal != nil {
@@ -147,12 +210,30 @@ func runCrawl(ctx context.Context, io IO, cf *clientFlags, root string, opts cra
 	if fatal == nil {
 		fatal = ctx.Err()
 	}
+	for _, p := range c.Unmatched() {
+		fmt.Fprintf(io.Stderr, "stacq crawl: warning: --collections %q matched no collection\n", p)
+	}
 	if fatal != nil {
-		out.Abort()
+		if st != nil {
+			if err := st.checkpoint(out, true); err != nil {
+				fmt.Fprintf(io.Stderr, "stacq crawl: --state: %v\n", err)
+			}
+			out.Abort()
+			fmt.Fprintf(io.Stderr, "stacq crawl: %d items written to %s; run the same command again to continue (--state %s)\n", out.count, out.path, cf.state)
+		} else {
+			finishOutput(io, "crawl", out, fatal, nil, cf.partial)
+		}
 		if cols != nil {
-			cols.Abort()
+			finishOutput(io, "crawl", cols, fatal, nil, cf.partial)
 		}
 		return fatal
+	}
+	if st != nil && len(failed) > 0 {
+		// The collections that failed are neither done nor begun, or
+		// begun at their last page written: a rerun tries them again.
+		if err := st.checkpoint(out, true); err != nil {
+			return fmt.Errorf("--state: %w", err)
+		}
 	}
 	if err := out.Commit(); err != nil {
 		return err
@@ -162,10 +243,15 @@ func runCrawl(ctx context.Context, io IO, cf *clientFlags, root string, opts cra
 			return err
 		}
 	}
-	st := c.Stats()
-	if !cf.quiet {
-		fmt.Fprintf(io.Stderr, "crawled %d catalogs, %d collections, %d items in %s; %d failed\n",
-			st.Catalogs, st.Collections, st.Items, time.Since(prog.start).Round(time.Millisecond), len(failed))
+	if st != nil && len(failed) == 0 {
+		if err := os.Remove(st.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(io.Stderr, "stacq crawl: --state: %v\n", err)
+		}
+	}
+	s := c.Stats()
+	if !cf.client.quiet {
+		fmt.Fprintf(io.Stderr, "crawled %s, %s, %s in %s; %d failed\n", plural(s.Catalogs, "catalog"), plural(s.Collections, "collection"),
+			plural(s.Items, "item"), time.Since(prog.start).Round(time.Millisecond), len(failed))
 	}
 	if len(failed) > 0 {
 		fmt.Fprintln(io.Stderr, "failed:")
@@ -174,6 +260,95 @@ func runCrawl(ctx context.Context, io IO, cf *clientFlags, root string, opts cra
 		}
 		return fmt.Errorf("%d resources could not be crawled (the output holds everything else)", len(failed))
 	}
+	return nil
+}
+
+// plural formats n with noun, in the plural unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// crawlState is the --state file of a resumable crawl: the crawl's State
+// and how much of the output holds whole pages.
+type crawlState struct {
+	path    string
+	written time.Time // of the state file, to write it at most once a second
+	Version int         `json:"version"`
+	Root    string      `json:"root"`
+	Output  string      `json:"output"`
+	Bytes   int64       `json:"bytes"`
+	Crawl   crawl.State `json:"crawl"`
+}
+
+// maxStateFile caps the size of a state file read back.
+const maxStateFile = 64 << 20
+
+func openCrawlState(path, root string, of *outputFlags) (*crawlState, error) {
+	if of.output == "" || of.output == "-" {
+		return nil, usagef("--state: needs -o FILE, to which the crawl appends when it continues")
+	}
+	if f, err := geo.FormatForPath(of.output); of.format != "" && of.format != "ndjson" || of.format == "" && (err != nil || f != geo.FormatNDJSON) {
+		return nil, usagef("--state: -o must be NDJSON (.ndjson, .jsonl, .geojsonl or --format ndjson), so that a continued crawl can append to it")
+	}
+	abs, err := filepath.Abs(of.output)
+	if err != nil {
+		return nil, flagError("output", err)
+	}
+	st := &crawlState{path: path, Version: 1, Root: root, Output: abs}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(abs); err == nil {
+			return nil, usagef("--state: %s is new, but -o %s exists already: remove it, or give the state file of the crawl that wrote it", path, of.output)
+		}
+		return st, nil
+	}
+	if err != nil {
+		return nil, flagError("state", err)
+	}
+	defer f.Close()
+	saved := &crawlState{path: path}
+	if err := json.UnmarshalRead(limitedReader(f, maxStateFile), saved); err != nil {
+		return nil, flagError("state", fmt.Errorf("%s is not a crawl state file: %v", path, err))
+	}
+	switch {
+	case saved.Version != 1:
+		return nil, flagError("state", fmt.Errorf("%s: unknown version %d", path, saved.Version))
+	case saved.Root != root:
+		return nil, flagError("state", fmt.Errorf("%s is the state of a crawl of %s, not of %s", path, redact.URL(saved.Root), redact.URL(root)))
+	case saved.Output != abs:
+		return nil, flagError("state", fmt.Errorf("%s is the state of a crawl written to %s, not to %s", path, saved.Output, abs))
+	}
+	return saved, nil
+}
+
+// openOutput opens the output to continue it: whatever was written after
+// the last checkpoint is cut off.
+func (st *crawlState) openOutput() (*output, error) {
+	return appendOutput(st.Output, st.Bytes)
+}
+
+// checkpoint saves the state with the output flushed, at most once a
+// second unless now.
+func (st *crawlState) checkpoint(out *output, now bool) error {
+	if st == nil || !now && time.Since(st.written) < time.Second {
+		return nil
+	}
+	n, err := out.flushed()
+	if err != nil {
+		return err
+	}
+	st.Bytes = n
+	b, err := json.Marshal(st, json.Deterministic(true))
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(st.path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", st.path, err)
+	}
+	st.written = time.Now()
 	return nil
 }
 
@@ -193,7 +368,7 @@ func startCrawlProgress(io IO, quiet bool, c *crawl.Crawler) *crawlProgress {
 	print := func() {
 		st := c.Stats()
 		rate := float64(st.Items) / max(time.Since(p.start).Seconds(), 1e-9)
-		fmt.Fprintf(io.Stderr, "\r\033[K%d collections, %d items, %.0f items/s, %d errors", st.Collections, st.Items, rate, st.Errors)
+		fmt.Fprintf(io.Stderr, "\r\033[K%s, %s, %.0f items/s, %s", plural(st.Collections, "collection"), plural(st.Items, "item"), rate, plural(st.Errors, "error"))
 	}
 	p.wg.Add(1)
 	go func() {

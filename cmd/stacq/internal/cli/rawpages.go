@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"iter"
-	"strings"
 
 	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
@@ -14,7 +13,7 @@ import (
 // stac.Item and encoded again, which is most of the CPU time of an export.
 // res follows the pages written, to print where to resume after a failure;
 // partial keeps a file's items then (see finishOutput).
-func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, maxItems int, pages iter.Seq2[*stac.RawPage, error], res *resumeState, partial bool) error {
+func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, pages iter.Seq2[*stac.RawPage, error], res *resumeState, partial bool) error {
 	prog := startProgress(io, cf.quiet)
 	defer prog.stop()
 	var err error
@@ -35,9 +34,6 @@ pages:
 				break pages
 			}
 			prog.item()
-			if maxItems > 0 && out.count >= maxItems {
-				break pages
-			}
 		}
 		res.written(page.Links)
 	}
@@ -50,10 +46,3 @@ pages:
 // maxParallel caps --parallel: more windows than this mostly load the
 // server.
 const maxParallel = 32
-
-// closedInterval reports whether datetime (as geo.Interval.String writes
-// it) is an interval with both ends.
-func closedInterval(datetime string) bool {
-	start, end, ok := strings.Cut(datetime, "/")
-	return ok && start != "" && start != ".." && end != "" && end != ".."
-}

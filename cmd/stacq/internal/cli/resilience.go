@@ -155,6 +155,9 @@ func readResume(s string) (*stac.Link, error) {
 type resumeState struct {
 	c      *stac.Client
 	params stac.SearchParams
+	from   *stac.Link // the link the search was resumed from, if any
+	// parallel marks a search in windows, which cannot be resumed.
+	parallel bool
 	next   *stac.Link // next link of the last page written in full
 	pages  int        // pages written in full
 }
@@ -202,7 +205,10 @@ func (r *resumeState) print(io IO, name string, written int) {
 	if r.next == nil {
 		return // the last page was written: nothing left but what failed after it
 	}
-	l, err := r.c.ResumeLink(r.params, r.next)
+	l, err := r.c.ResumeLink(r.params, r.from, r.next)
+	if r.parallel {
+		err = errors.New("a parallel search cannot be resumed")
+	}
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "stacq %s: cannot resume: %v\n", name, err)
 		return

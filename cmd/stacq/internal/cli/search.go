@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/pflag"
 
 	"github.com/stacq/stacq/geo"
@@ -28,25 +29,34 @@ func addFilterFlags(fs *pflag.FlagSet) *filterFlags {
 	return ff
 }
 
-func (ff *filterFlags) parse() (bbox []float64, datetime string, err error) {
+func (ff *filterFlags) parse() (bbox geo.BBox, datetime geo.Interval, err error) {
 	if ff.bbox != "" {
-		b, err := geo.ParseBBox(ff.bbox)
-		if err != nil {
-			return nil, "", flagError("bbox", err)
+		if bbox, err = geo.ParseBBox(ff.bbox); err != nil {
+			return nil, datetime, flagError("bbox", err)
 		}
-		bbox = b
 	}
 	if ff.datetime != "" {
-		iv, err := geo.ParseDatetime(ff.datetime)
-		if err != nil {
-			return nil, "", flagError("datetime", err)
+		if datetime, err = geo.ParseDatetime(ff.datetime); err != nil {
+			return nil, datetime, flagError("datetime", err)
 		}
-		datetime = iv.String()
 	}
 	if ff.limit < 0 {
-		return nil, "", usagef("--limit: expected a positive page size, got %d", ff.limit)
+		return nil, datetime, usagef("--limit: expected a positive page size, got %d", ff.limit)
 	}
 	return bbox, datetime, nil
+}
+
+// addMaxItems defines --max-items, which search, items and crawl share.
+func addMaxItems(fs *pflag.FlagSet, max *int) {
+	fs.IntVar(max, "max-items", 0, "stop after this many items (0: all)")
+}
+
+// checkMaxItems checks the value of --max-items.
+func checkMaxItems(max int) error {
+	if max < 0 {
+		return usagef("--max-items: expected 0 (all) or more, got %d", max)
+	}
+	return nil
 }
 
 // outputFlags choose where and how features are written.
@@ -112,7 +122,7 @@ func searchCommand() *command {
 			fs.StringVar(&sf.sortby, "sortby", "", `sort fields, e.g. "-properties.datetime,+id" or "-datetime"`)
 			fs.StringVar(&sf.fields, "fields", "", `fields to include/exclude, e.g. "id,properties.datetime,-assets"`)
 			fs.StringVar(&sf.q, "q", "", "free-text search")
-			fs.IntVar(&sf.maxItems, "max-items", 0, "stop after this many items (0: all)")
+			addMaxItems(fs, &sf.maxItems)
 			fs.StringVar(&sf.method, "method", "", "GET or POST (default: POST when the API offers it)")
 			fs.BoolVar(&sf.matched, "matched", false, "print only the number of matching items")
 			fs.IntVar(&sf.parallel, "parallel", 0, "split the search over its datetime range into N windows searched at once (output order not kept; needs a closed --datetime or collections with a temporal extent)")
@@ -125,7 +135,30 @@ func searchCommand() *command {
 	}
 }
 
-func (sf *searchFlags) params(io IO) (stac.SearchParams, error) {
+// params returns what the search sends, and how it is paged.
+func (sf *searchFlags) params(io IO) (stac.SearchParams, []stac.ListOption, error) {
+	p, err := sf.sent(io)
+	if err != nil {
+		return p, nil, err
+	}
+	if err := checkMaxItems(sf.maxItems); err != nil {
+		return p, nil, err
+	}
+	opts := []stac.ListOption{stac.WithMaxItems(sf.maxItems)}
+	if sf.parallel < 0 || sf.parallel > maxParallel {
+		return p, nil, usagef("--parallel: expected 1 to %d windows, got %d", maxParallel, sf.parallel)
+	}
+	if sf.parallel > 1 {
+		if len(p.Collections) == 0 && (p.Datetime.IsZero() || p.Datetime.OpenStart || p.Datetime.OpenEnd) {
+			return p, nil, usagef("--parallel: splitting a search needs a closed --datetime range (start/end), or --collections whose temporal extents give one")
+		}
+		opts = append(opts, stac.WithParallel(sf.parallel))
+	}
+	return p, opts, nil
+}
+
+// sent returns the parameters the search sends.
+func (sf *searchFlags) sent(io IO) (stac.SearchParams, error) {
 	var p stac.SearchParams
 	var err error
 	if p.BBox, p.Datetime, err = sf.filters.parse(); err != nil {
@@ -142,9 +175,11 @@ func (sf *searchFlags) params(io IO) (stac.SearchParams, error) {
 		if err != nil {
 			return p, flagError("intersects", err)
 		}
-		if p.Intersects, err = geo.GeometryJSON(g); err != nil {
+		gj, err := geo.GeometryJSON(g)
+		if err != nil {
 			return p, flagError("intersects", err)
 		}
+		p.Intersects = jsontext.Value(gj)
 	}
 	if len(sf.query) > 0 {
 		if p.Query, err = stac.ParseQuery(sf.query); err != nil {
@@ -175,17 +210,6 @@ func (sf *searchFlags) params(io IO) (stac.SearchParams, error) {
 		}
 	}
 	p.Q = sf.q
-	if sf.maxItems < 0 {
-		return p, usagef("--max-items: expected a positive number, got %d", sf.maxItems)
-	}
-	p.MaxItems = sf.maxItems
-	if sf.parallel < 0 || sf.parallel > maxParallel {
-		return p, usagef("--parallel: expected 1 to %d windows, got %d", maxParallel, sf.parallel)
-	}
-	p.Parallel = sf.parallel
-	if p.Parallel > 1 && len(p.Collections) == 0 && !closedInterval(p.Datetime) {
-		return p, usagef("--parallel: splitting a search needs a closed --datetime range (start/end), or --collections whose temporal extents give one")
-	}
 	switch m := strings.ToUpper(sf.method); m {
 	case "", "GET", "POST":
 		p.Method = m
@@ -200,17 +224,19 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	if len(args) != 1 {
 		return usagef("expected one URL, got %d arguments", len(args))
 	}
-	params, err := sf.params(io)
+	params, opts, err := sf.params(io)
 	if err != nil {
 		return err
 	}
+	var from *stac.Link
 	if sf.resume.resume != "" {
 		if name := sf.resumeConflict(); name != "" {
 			return usagef("--resume continues the saved request as it was: --%s cannot be changed with it", name)
 		}
-		if params.NextLink, err = readResume(sf.resume.resume); err != nil {
+		if from, err = readResume(sf.resume.resume); err != nil {
 			return flagError("resume", err)
 		}
+		opts = append(opts, stac.WithResume(from))
 	}
 	if _, err := sf.client.parseHeaders(); err != nil {
 		return err
@@ -238,37 +264,8 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 		out.Discard()
 		return err
 	}
-	res := &resumeState{c: c, params: params}
-	return writeRawPages(ctx, io, sf.client, out, params.MaxItems, c.SearchRawPages(ctx, params), res, sf.resume.partial)
-}
-
-// writePages writes the features of pages to out, at most maxItems of them
-// (0: all), with a progress line on a terminal.
-func writePages(ctx context.Context, io IO, cf *clientFlags, out *output, maxItems int, pages func(func(*stac.ItemCollection, error) bool)) error {
-	prog := startProgress(io, cf.quiet)
-	defer prog.stop()
-	var err error
-pages:
-	for page, perr := range pages {
-		if perr != nil {
-			err = perr
-			break
-		}
-		prog.page()
-		for _, item := range page.Features {
-			if err = out.Write(item); err != nil {
-				break pages
-			}
-			prog.item()
-			if maxItems > 0 && out.count >= maxItems {
-				break pages
-			}
-		}
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	return finishOutput(io, "items", out, err, nil, false)
+	res := &resumeState{c: c, params: params, from: from, parallel: sf.parallel > 1}
+	return writeRawPages(ctx, io, sf.client, out, c.SearchRawPages(ctx, params, opts...), res, sf.resume.partial)
 }
 
 // readArg returns s, or the contents of the file s names when it starts with '@'.

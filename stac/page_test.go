@@ -1,0 +1,300 @@
+package stac
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// recordedDocs are the recorded responses of real APIs, by file name.
+func recordedDocs(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	files, _ := filepath.Glob("../testdata/recorded/*.json")
+	docs := map[string][]byte{}
+	for _, f := range files {
+		if filepath.Base(f) == "index.json" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		docs[filepath.Base(f)] = data
+	}
+	if len(docs) == 0 {
+		tb.Fatal("no recorded responses")
+	}
+	return docs
+}
+
+// recordedPages are the recorded search and items responses.
+func recordedPages(tb testing.TB) map[string][]byte {
+	pages := map[string][]byte{}
+	for name, data := range recordedDocs(tb) {
+		var probe map[string]jsontext.Value
+		if json.Unmarshal(data, &probe) == nil && probe["features"] != nil {
+			pages[name] = data
+		}
+	}
+	if len(pages) == 0 {
+		tb.Fatal("no recorded pages")
+	}
+	return pages
+}
+
+// A raw page holds the same items, links and counts as the typed decoding
+// of the same recorded response, and its items are the bytes the server
+// sent.
+func TestRawPageMatchesTypedDecoding(t *testing.T) {
+	for name, data := range recordedPages(t) {
+		t.Run(name, func(t *testing.T) {
+			var want ItemCollection
+			if err := json.Unmarshal(data, &want); err != nil {
+				t.Fatal(err)
+			}
+			var sent struct {
+				Features []jsontext.Value `json:"features"`
+			}
+			if err := json.Unmarshal(data, &sent); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := splitPage(data, "features", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(raw.Items) != len(want.Features) {
+				t.Fatalf("%d items, want %d", len(raw.Items), len(want.Features))
+			}
+			for i, it := range raw.Items {
+				if it.ID != want.Features[i].ID || it.Collection != want.Features[i].Collection {
+					t.Fatalf("item %d: %s/%s, want %s/%s", i, it.Collection, it.ID, want.Features[i].Collection, want.Features[i].ID)
+				}
+				if !bytes.Equal(it.JSON, sent.Features[i]) {
+					t.Fatalf("item %d: JSON is not the bytes sent", i)
+				}
+			}
+			got, err := raw.ItemCollection()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, &want) {
+				t.Fatalf("decoded raw page differs from the typed decoding")
+			}
+		})
+	}
+}
+
+// Every recorded document decodes into its type and encodes back to the
+// same JSON: the same members with the same values, numbers as written
+// (only the order of members may differ, and bbox numbers, which are
+// float64 fields, are compared by value).
+func TestRoundTripRecorded(t *testing.T) {
+	for name, data := range recordedDocs(t) {
+		t.Run(name, func(t *testing.T) {
+			var probe map[string]jsontext.Value
+			if err := json.Unmarshal(data, &probe); err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			switch {
+			case probe["features"] != nil:
+				v = new(ItemCollection)
+			case probe["collections"] != nil:
+				v = new(CollectionsPage)
+			case string(probe["type"]) == `"Feature"`:
+				v = new(Item)
+			case string(probe["type"]) == `"Collection"`:
+				v = new(Collection)
+			case string(probe["type"]) == `"Catalog"` || probe["conformsTo"] != nil:
+				v = new(Catalog)
+			default:
+				t.Skip("not a STAC document")
+			}
+			if err := json.Unmarshal(data, v); err != nil {
+				t.Fatal(err)
+			}
+			out, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := canonical(t, data), canonical(t, out); a != b {
+				i := 0
+				for i < len(a) && i < len(b) && a[i] == b[i] {
+					i++
+				}
+				t.Fatalf("round trip differs at %d:\nsent …%.300s\ngot  …%.300s", i, a[max(i-100, 0):], b[max(i-100, 0):])
+			}
+		})
+	}
+}
+
+// canonical sorts object members and compacts, keeping numbers as
+// written except inside "bbox" members.
+func canonical(t *testing.T, data []byte) string {
+	t.Helper()
+	v := jsontext.Value(bytes.Clone(data))
+	if err := v.Format(jsontext.ReorderRawObjects(true)); err != nil {
+		t.Fatal(err)
+	}
+	return bboxNumbers(t, string(v))
+}
+
+// bboxNumbers rewrites the numbers of every "bbox" array as Go formats
+// them.
+func bboxNumbers(t *testing.T, s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, `"bbox":`)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+7])
+		s = s[i+7:]
+		d := jsontext.NewDecoder(strings.NewReader(s))
+		val, err := d.ReadValue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nums any
+		json.Unmarshal(val, &nums)
+		again, _ := json.Marshal(nums)
+		b.Write(again)
+		s = s[len(val):]
+	}
+}
+
+// Properties and foreign members keep their values as the server wrote
+// them; bad documents fail with where it happened.
+func TestItemKeepsValuesAsWritten(t *testing.T) {
+	in := `{"type":"Feature","stac_version":"1.0.0","id":"a","geometry":null,"properties":{"datetime":"2023-06-01T10:00:00Z","gsd":1.50,"n":1e2,"big":12345678901234567890,"s":"\u00e9"},"assets":{"b":{"href":"x","file:size":10.0}},"links":[{"rel":"next","href":"y","merge":false,"headers":{"A":"1","B":["2","3"]}}],"foo:bar":{"k":[1.0]}}`
+	var it Item
+	if err := json.Unmarshal([]byte(in), &it); err != nil {
+		t.Fatal(err)
+	}
+	if string(it.Properties["gsd"]) != "1.50" || string(it.Properties["big"]) != "12345678901234567890" {
+		t.Fatalf("properties %q", it.Properties)
+	}
+	if f, ok := it.Properties.Float("gsd"); !ok || f != 1.5 {
+		t.Fatalf("Float = %v %v", f, ok)
+	}
+	if dt, ok := it.Datetime(); !ok || dt.Year() != 2023 {
+		t.Fatalf("Datetime = %v %v", dt, ok)
+	}
+	if it.Links[0].Headers["B"][1] != "3" || string(it.Links[0].Extra["merge"]) != "" && it.Links[0].Merge {
+		t.Fatalf("link %+v", it.Links[0])
+	}
+	out, err := json.Marshal(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"gsd":1.50`, `"n":1e2`, `"s":"\u00e9"`, `"file:size":10.0`, `"foo:bar":{"k":[1.0]}`, `"geometry":null`, `"B":["2","3"]`, `"A":"1"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("encoded item lacks %s: %s", want, out)
+		}
+	}
+	// encoding/json (v1) gives the same as v2.
+	var v1 Item
+	if err := stdUnmarshal([]byte(in), &v1); err != nil || !reflect.DeepEqual(v1, it) {
+		t.Fatalf("encoding/json decoding differs: %v", err)
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{`{"id":5}`, "/id"},
+		{`{"id":"a","properties":{"x":}}`, "invalid character"},
+		{`{"id":"a","bbox":["x"]}`, "/bbox/0"},
+		{`{"id":"a","links":[{"href":"x","headers":{"A":1}}]}`, `header "A"`},
+	} {
+		if err := json.Unmarshal([]byte(tc.doc), new(Item)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.doc, err, tc.want)
+		}
+	}
+}
+
+func TestRawPageErrors(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"features":[{"id":"a"},]}`, "invalid character ','"},
+		{`{"features":{"id":"a"}}`, `"features": expected an array`},
+		{`{"features":[1]}`, "features 0: expected an object"},
+		{`{"features":[{"id":"a"},{"id":7}]}`, `features 1: field "id": expected a string`},
+		{`{"features":[],"links":{}}`, "links"},
+		{`[]`, "expected a JSON object"},
+		{`{"features":[]} {}`, "expected one JSON object"},
+		{`{"features":[{"id":"a"}`, "unexpected EOF"},
+	} {
+		_, err := splitPage([]byte(tc.body), "features", nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.body, err, tc.want)
+		}
+	}
+	// A page cut short is reported as io.ErrUnexpectedEOF, which the
+	// retry policy retries.
+	if _, err := splitPage([]byte(`{"features":[{"id":"a"},{"id"`), "features", nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("truncated page: %v, want io.ErrUnexpectedEOF", err)
+	}
+	p, err := splitPage([]byte(`{"type":"FeatureCollection","features":null,"numberMatched":0}`), "features", nil)
+	if err != nil || len(p.Items) != 0 {
+		t.Fatalf("null features: %v, %v", p, err)
+	}
+	if n, ok := p.Matched(); !ok || n != 0 {
+		t.Fatalf("Matched() = %d, %v", n, ok)
+	}
+}
+
+// Invalid UTF-8 in a server's item is replaced by U+FFFD, so that what is
+// passed on is valid JSON, and counted.
+func TestRawPageInvalidUTF8(t *testing.T) {
+	p, err := splitPage([]byte("{\"features\":[{\"id\":\"a\",\"title\":\"bad \xff\xfe here\"}]}"), "features", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.InvalidUTF8 != 1 || !jsontext.Value(p.Items[0].JSON).IsValid() || !strings.Contains(string(p.Items[0].JSON), "bad \uFFFD here") {
+		t.Fatalf("%d replaced, item %q", p.InvalidUTF8, p.Items[0].JSON)
+	}
+}
+
+// Whatever a server sends, a raw page either fails or holds items that are
+// valid JSON objects with the ids the typed decoding finds.
+func FuzzSplitPage(f *testing.F) {
+	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","collection":"c","properties":{}}],"links":[{"rel":"next","href":"x"}]}`))
+	f.Add([]byte(`{"features":[{"id":"a\u00e9"},{"id":"b","collection":null}],"context":{"next":"t"}}`))
+	f.Add([]byte("{\"features\":[\n {\"id\": \"a\",\t\"b\": 1}]}"))
+	f.Add([]byte(`{"features":[]}`))
+	f.Add([]byte(`{"features":[{"id":1}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := splitPage(body, "features", nil)
+		if err != nil {
+			return
+		}
+		for i, it := range p.Items {
+			if !it.JSON.IsValid() || it.JSON[0] != '{' {
+				t.Fatalf("item %d is not a JSON object: %q", i, it.JSON)
+			}
+			if oneLine := !bytes.ContainsAny(it.JSON, "\n\r\t"); it.Compact != oneLine {
+				t.Fatalf("item %d: Compact %v for %q", i, it.Compact, it.JSON)
+			}
+		}
+		var ic ItemCollection
+		if json.Unmarshal(body, &ic) != nil {
+			return // the typed decoding checks more (bbox numbers, link shapes)
+		}
+		if len(ic.Features) != len(p.Items) {
+			t.Fatalf("%d raw items, %d typed", len(p.Items), len(ic.Features))
+		}
+		for i, it := range p.Items {
+			if ic.Features[i] == nil {
+				continue
+			}
+			if it.ID != ic.Features[i].ID || it.Collection != ic.Features[i].Collection {
+				t.Fatalf("item %d: %q/%q, typed %q/%q", i, it.Collection, it.ID, ic.Features[i].Collection, ic.Features[i].ID)
+			}
+		}
+	})
+}
