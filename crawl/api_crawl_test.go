@@ -83,7 +83,7 @@ func TestAPIFilters(t *testing.T) {
 		Include:    []string{"sentinel-*", "landsat-*"},
 		Exclude:    []string{"*-grd"},
 		BBox:       []float64{-10, 40, 5, 52},
-		Datetime: dt("2024-01"),
+		Datetime:   dt("2024-01"),
 		PageSize:   3,
 	}))
 	want := map[string]int{"sentinel-2-l2a": 9, "landsat-c2-l2": 6}

@@ -122,7 +122,7 @@ type featureWriter struct {
 	w      io.Writer
 	format Format
 	buf    bytes.Buffer // the bytes of one Write
-	n      int // features written
+	n      int          // features written
 	closed bool
 	err    error // sticky: once w fails the output is broken
 }

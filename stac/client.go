@@ -20,17 +20,17 @@ import (
 // Accept headers. Sentinel Hub's Catalog API answers 406 unless it is asked
 // for GeoJSON alone.
 const (
-	acceptDefault     = "application/geo+json, application/json;q=0.9"
-	acceptGeoJSON     = "application/geo+json"
-	acceptQueryables  = "application/schema+json, application/json;q=0.9"
-	defaultUserAgent  = "stacq"
-	maxErrorBody      = 64 << 10 // bytes of an error response read for its message
-	maxLandingBody    = 32 << 20 // a landing page with thousands of child links stays well below
+	acceptDefault    = "application/geo+json, application/json;q=0.9"
+	acceptGeoJSON    = "application/geo+json"
+	acceptQueryables = "application/schema+json, application/json;q=0.9"
+	defaultUserAgent = "stacq"
+	maxErrorBody     = 64 << 10 // bytes of an error response read for its message
+	maxLandingBody   = 32 << 20 // a landing page with thousands of child links stays well below
 	// DefaultMaxPageSize is the default of WithMaxPageSize: 128 MiB, some
 	// 30 times a page of 1,000 large items.
 	DefaultMaxPageSize = 128 << 20
-	sentinelHubPath   = "/api/v1/catalog/1.0.0"
-	sentinelHubMaxLim = 100
+	sentinelHubPath    = "/api/v1/catalog/1.0.0"
+	sentinelHubMaxLim  = 100
 )
 
 // Client talks to one STAC API. Open it with Open; it is safe for

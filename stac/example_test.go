@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/geo"
+	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/stac"
 )
 

@@ -129,8 +129,8 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 	seed := maphash.MakeSeed()
 	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
 	received, pageNo := 0, 0
-	var lastPage uint64       // hash of the previous page's items
-	var lastIDs []string      // collection+id of the previous page's items
+	var lastPage uint64  // hash of the previous page's items
+	var lastIDs []string // collection+id of the previous page's items
 	var step func(r *request) pageStep[*RawPage]
 	step = func(r *request) pageStep[*RawPage] {
 		return func(ctx context.Context) (*RawPage, pageStep[*RawPage], error) {

@@ -59,7 +59,7 @@ func TestPagingRecordedEarthSearch(t *testing.T) {
 	c := s.open("/v1")
 	var pages []*stac.ItemCollection
 	for p, err := range c.SearchPages(context.Background(), stac.SearchParams{
-		Datetime: dt("2023-10-08T00:00:00Z/2023-10-08T23:59:59Z"),
+		Datetime:    dt("2023-10-08T00:00:00Z/2023-10-08T23:59:59Z"),
 		Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"},
 		Intersects:  jsontext.Value(`{"type":"Point","coordinates":[-105.1019,40.1672]}`),
 	}) {

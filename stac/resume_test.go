@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/geo"
+	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/stac"
 )
 

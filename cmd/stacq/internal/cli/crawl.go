@@ -275,7 +275,7 @@ func plural(n int, noun string) string {
 // and how much of the output holds whole pages.
 type crawlState struct {
 	path    string
-	written time.Time // of the state file, to write it at most once a second
+	written time.Time   // of the state file, to write it at most once a second
 	Version int         `json:"version"`
 	Root    string      `json:"root"`
 	Output  string      `json:"output"`

@@ -17,14 +17,14 @@ import (
 // so a failed or interrupted run never leaves a truncated file under the
 // requested name.
 type output struct {
-	path  string // "" for stdout
-	tmp   *os.File
+	path string // "" for stdout
+	tmp  *os.File
 	// inPlace is a file continued in place (crawl --state): committed or
 	// not, it is kept.
 	inPlace *os.File
-	buf   *bufio.Writer
-	fw    geo.FeatureWriter
-	count int
+	buf     *bufio.Writer
+	fw      geo.FeatureWriter
+	count   int
 }
 
 // openOutput opens path ("" or "-" for stdout) in the format named by

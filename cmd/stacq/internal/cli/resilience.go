@@ -158,8 +158,8 @@ type resumeState struct {
 	from   *stac.Link // the link the search was resumed from, if any
 	// parallel marks a search in windows, which cannot be resumed.
 	parallel bool
-	next   *stac.Link // next link of the last page written in full
-	pages  int        // pages written in full
+	next     *stac.Link // next link of the last page written in full
+	pages    int        // pages written in full
 }
 
 // written records that every item of a page with links was written.
