@@ -34,7 +34,7 @@ func measureAllocs(ctx context.Context, s *server, c benchCase, profileDir strin
 		Getenv: func(string) string { return "" },
 	}
 	if profileDir != "" {
-		name := fmt.Sprintf("%dk-%d-%s-%s.pprof", c.Items/1000, c.Page, c.Method, c.Format)
+		name := fmt.Sprintf("%s-%dk-%d-%s-%s.pprof", c.cmd(), c.Items/1000, c.Page, c.Method, c.Format)
 		f, err := os.Create(filepath.Join(profileDir, name))
 		if err != nil {
 			return 0, 0, err
@@ -49,21 +49,28 @@ func measureAllocs(ctx context.Context, s *server, c benchCase, profileDir strin
 	if profileDir != "" {
 		// The allocation profile counts from the program's start: this
 		// one is the base to subtract (go tool pprof -diff_base).
-		name := fmt.Sprintf("%dk-%d-%s-%s.allocs-base.pprof", c.Items/1000, c.Page, c.Method, c.Format)
+		name := fmt.Sprintf("%s-%dk-%d-%s-%s.allocs-base.pprof", c.cmd(), c.Items/1000, c.Page, c.Method, c.Format)
 		if err := writeProfile("allocs", filepath.Join(profileDir, name)); err != nil {
 			return 0, 0, err
 		}
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	code := cli.Run(ctx, stacqArgs(c, s.RootURL()), io)
+	var code int
+	if c.Cmd == "library" {
+		if _, err := libraryRun(ctx, s.RootURL(), c.Page, c.Method); err != nil {
+			return 0, 0, err
+		}
+	} else {
+		code = cli.Run(ctx, stacqArgs(c, s.RootURL()), io)
+	}
 	runtime.ReadMemStats(&after)
 	if code != 0 {
 		return 0, 0, fmt.Errorf("stacq (in process): exit status %d: %s", code, lastLines(stderr.String(), 3))
 	}
 	if profileDir != "" {
 		runtime.GC() // the allocation profile is as of the last GC
-		name := fmt.Sprintf("%dk-%d-%s-%s.allocs.pprof", c.Items/1000, c.Page, c.Method, c.Format)
+		name := fmt.Sprintf("%s-%dk-%d-%s-%s.allocs.pprof", c.cmd(), c.Items/1000, c.Page, c.Method, c.Format)
 		if err := writeProfile("allocs", filepath.Join(profileDir, name)); err != nil {
 			return 0, 0, err
 		}

@@ -16,13 +16,37 @@ import (
 // connection, following next links and discarding the bodies. Nothing is
 // decoded beyond the page's own links, which come after the features.
 func fetchAll(ctx context.Context, hc *http.Client, c benchCase, url string) (pages int, bytesRead int64, err error) {
+	if c.Cmd != "items" && c.Cmd != "crawl" {
+		return fetchListing(ctx, hc, c, url, "")
+	}
+	// A collection's items, or every collection's for a crawl, one after
+	// the other.
+	for i := range max(c.Collections, 1) {
+		id := collection
+		if i > 0 {
+			id = fmt.Sprintf("%s-%02d", collection, i)
+		}
+		p, n, err := fetchListing(ctx, hc, c, url, id)
+		pages, bytesRead = pages+p, bytesRead+n
+		if err != nil {
+			return pages, bytesRead, err
+		}
+	}
+	return pages, bytesRead, nil
+}
+
+// fetchListing fetches every page of a search, or with items set of the
+// items of that collection.
+func fetchListing(ctx context.Context, hc *http.Client, c benchCase, url, items string) (pages int, bytesRead int64, err error) {
 	method := c.Method
 	body := map[string]any{"collections": []string{collection}, "limit": c.Page}
 	if c.Datetime != "" {
 		body["datetime"] = c.Datetime
 	}
 	href := url + "/search"
-	if method == http.MethodGet {
+	if items != "" {
+		method, href = http.MethodGet, fmt.Sprintf("%s/collections/%s/items?limit=%d", url, items, c.Page)
+	} else if method == http.MethodGet {
 		href += fmt.Sprintf("?collections=%s&limit=%d", collection, c.Page)
 		if c.Datetime != "" {
 			href += "&datetime=" + c.Datetime

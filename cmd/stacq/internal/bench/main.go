@@ -29,6 +29,10 @@ func main() {
 	flag.DurationVar(&th.Pause, "throttle-pause", 0, "internal (-launch): the pause of -throttle-lines")
 	reps := flag.Int("reps", 3, "runs of each 0 ms case of 100k items (floor and stacq; twice as many for 10k); the fastest is reported, and the highest peak RSS")
 	items := flag.Int("items", 10000, "internal: items of the server")
+	collections := flag.Int("collections", 1, "internal: collections of the server, the items spread evenly over them")
+	library := flag.String("library", "", "internal: range over the typed items of a search of this API with the stac package, as a library program does (-page, -method)")
+	libPage := flag.Int("page", 1000, "internal (-library): page size")
+	libMethod := flag.String("method", "GET", "internal (-library): GET or POST")
 	latency := flag.Duration("latency", 0, "internal: per-request latency of the server")
 	stacqBin := flag.String("stacq", "", "stacq binary to measure (default: build ./cmd/stacq)")
 	quick := flag.Bool("quick", false, "only the 10k-item cases (a smoke run)")
@@ -44,8 +48,17 @@ func main() {
 		}
 		return
 	}
+	if *library != "" {
+		n, err := libraryRun(context.Background(), *library, *libPage, *libMethod)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Println(n)
+		return
+	}
 	if *serveMode {
-		if err := serve(*items, *latency); err != nil {
+		if err := serve(*items, *collections, *latency); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -72,6 +85,13 @@ type config struct {
 
 // benchCase is one stacq run.
 type benchCase struct {
+	// Cmd is what is measured: "search" (the default), "items", "crawl",
+	// or "library" (a Go program ranging over stac.Client.Search).
+	Cmd string
+	// Collections the server holds (0: 1); the items are spread over them.
+	Collections int
+	// Workers is crawl's --concurrency (0: its default).
+	Workers int
 	Items   int
 	Page    int
 	Format  string // "ndjson" or "geojson"
@@ -92,7 +112,13 @@ func (c benchCase) String() string {
 	if mode == "" {
 		mode = "default"
 	}
-	s := fmt.Sprintf("%dk items, page %d, %s, %s, %s latency, %s", c.Items/1000, c.Page, c.Format, c.Method, c.Latency, mode)
+	s := fmt.Sprintf("%s %dk items, page %d, %s, %s, %s latency, %s", c.cmd(), c.Items/1000, c.Page, c.Format, c.Method, c.Latency, mode)
+	if c.Collections > 1 {
+		s += fmt.Sprintf(", %d collections", c.Collections)
+	}
+	if c.Workers > 0 {
+		s += fmt.Sprintf(", %d workers", c.Workers)
+	}
 	if c.Consumer.Lines > 0 {
 		s += ", " + c.Consumer.String()
 	}
@@ -109,6 +135,13 @@ type result struct {
 	Conns         int64 // connections the server accepted
 	AllocsPerItem float64
 	BytesPerItem  float64 // heap bytes allocated per item
+}
+
+func (c benchCase) cmd() string {
+	if c.Cmd == "" {
+		return "search"
+	}
+	return c.Cmd
 }
 
 func (r result) itemsPerSec() float64 { return float64(r.Items) / r.Elapsed.Seconds() }
@@ -153,7 +186,7 @@ func run(ctx context.Context, cfg config) error {
 
 	// Zero latency: every size, page size, format and method.
 	for _, n := range sizes {
-		s, err := startServer(n, 0)
+		s, err := startServer(n, 1, 0)
 		if err != nil {
 			return err
 		}
@@ -162,6 +195,20 @@ func run(ctx context.Context, cfg config) error {
 			for _, method := range []string{"GET", "POST"} {
 				if err := measureZeroLatency(ctx, cfg, rep, hc, dir, s, benchCase{Items: n, Page: page, Method: method}); err != nil {
 					return err
+				}
+			}
+			if page == 1000 {
+				// The other paths a user takes: a collection's items,
+				// a crawl, and a Go program ranging over typed items.
+				for _, c := range []benchCase{
+					{Cmd: "items", Items: n, Page: page, Method: "GET"},
+					{Cmd: "crawl", Items: n, Page: page, Method: "GET"},
+					{Cmd: "library", Items: n, Page: page, Method: "GET"},
+					{Cmd: "library", Items: n, Page: page, Method: "POST"},
+				} {
+					if err := measureZeroLatency(ctx, cfg, rep, hc, dir, s, c); err != nil {
+						return err
+					}
 				}
 			}
 			// ogr2ogr at 100k items only where the target compares
@@ -178,6 +225,19 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 
+	if !cfg.quick {
+		// A crawl of 20 collections of 5,000 items each.
+		s, err := startServer(100_000, 20, 0)
+		if err != nil {
+			return err
+		}
+		warmUp(ctx, hc, s)
+		err = measureZeroLatency(ctx, cfg, rep, hc, dir, s, benchCase{Cmd: "crawl", Collections: 20, Items: 100_000, Page: 1000, Method: "GET"})
+		s.Close()
+		if err != nil {
+			return err
+		}
+	}
 	if cfg.only100k {
 		rep.print(os.Stdout)
 		return nil
@@ -186,7 +246,7 @@ func run(ctx context.Context, cfg config) error {
 	// 50 ms per request, pages of 100: what prefetch and parallel search buy.
 	const lat = 50 * time.Millisecond
 	n := 10_000
-	s, err := startServer(n, lat)
+	s, err := startServer(n, 1, lat)
 	if err != nil {
 		return err
 	}
@@ -218,6 +278,18 @@ func run(ctx context.Context, cfg config) error {
 	}
 	s.Close()
 
+	// A crawl of 20 collections at 50 ms per request: what workers buy.
+	s, err = startServer(n, 20, lat)
+	if err != nil {
+		return err
+	}
+	for _, workers := range []int{1, 4} {
+		c := benchCase{Cmd: "crawl", Collections: 20, Workers: workers, Items: n, Page: 100, Method: "GET", Latency: lat, Format: "ndjson"}
+		r, err := runStacq(ctx, cfg.stacq, dir, s, c)
+		rep.stacq(c, r, err)
+	}
+	s.Close()
+
 	rep.print(os.Stdout)
 	fmt.Printf("\nbench: done in %s\n", time.Since(start).Round(time.Second))
 	return nil
@@ -226,7 +298,7 @@ func run(ctx context.Context, cfg config) error {
 // warmUp fetches every page once, unmeasured, so that the first measured
 // run does not pay for the server's first requests.
 func warmUp(ctx context.Context, hc *http.Client, s *server) {
-	fetchAll(ctx, hc, benchCase{Items: s.Items, Page: 1000, Method: "GET"}, s.RootURL())
+	fetchAll(ctx, hc, benchCase{Items: s.Items, Page: 1000, Method: "GET", Collections: s.Collections}, s.RootURL())
 }
 
 // fullRange is a closed datetime interval holding the n items of a
@@ -259,6 +331,12 @@ func measureFloor(ctx context.Context, hc *http.Client, s *server, c benchCase) 
 // highest peak RSS of stacq's runs.
 func measureZeroLatency(ctx context.Context, cfg config, rep *report, hc *http.Client, dir string, s *server, c benchCase) error {
 	formats := []string{"ndjson", "geojson"}
+	switch c.Cmd {
+	case "crawl":
+		formats = formats[:1]
+	case "library":
+		formats = []string{"items"} // counted, nothing written
+	}
 	var floor result
 	var floorErr error
 	best := make([]result, len(formats))
@@ -297,7 +375,7 @@ func measureZeroLatency(ctx context.Context, cfg config, rep *report, hc *http.C
 		fc := c
 		fc.Format = format
 		r, err := best[k], errs[k]
-		if err == nil {
+		if err == nil && c.Cmd != "crawl" {
 			r.AllocsPerItem, r.BytesPerItem, err = measureAllocs(ctx, s, fc, cfg.cpuProfile)
 		}
 		rep.stacq(fc, r, err)

@@ -20,11 +20,15 @@ const collection = "sentinel-2-l2a"
 // driver starts one child process per server, so the server's allocations
 // and CPU time do not show in the figures measured in the driver itself.
 // The first line on stdout is the server's base URL.
-func serve(items int, latency time.Duration) error {
+func serve(items, collections int, latency time.Duration) error {
+	ids := []string{collection}
+	for i := 1; i < collections; i++ {
+		ids = append(ids, fmt.Sprintf("%s-%02d", collection, i))
+	}
 	var srv *stactest.Server
 	srv = stactest.New(stactest.Options{
 		Items:       items,
-		Collections: []string{collection},
+		Collections: ids,
 		Latency:     latency,
 		// A page of 1000 items must not be capped.
 		MaxPage: 10000,
@@ -54,8 +58,9 @@ type serverStats struct {
 
 // server is a running child-process STAC API.
 type server struct {
-	URL     string // scheme://host:port
-	Items   int
+	URL         string // scheme://host:port
+	Items       int
+	Collections int
 	Latency time.Duration
 	cmd     *exec.Cmd
 	stdin   interface{ Close() error }
@@ -65,12 +70,12 @@ type server struct {
 func (s *server) RootURL() string { return s.URL + "/v1" }
 
 // startServer re-executes this program in server mode.
-func startServer(items int, latency time.Duration) (*server, error) {
+func startServer(items, collections int, latency time.Duration) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-serve", "-items", fmt.Sprint(items), "-latency", latency.String())
+	cmd := exec.Command(self, "-serve", "-items", fmt.Sprint(items), "-collections", fmt.Sprint(collections), "-latency", latency.String())
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -89,7 +94,7 @@ func startServer(items int, latency time.Duration) (*server, error) {
 		cmd.Wait()
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	return &server{URL: strings.TrimSpace(line), Items: items, Latency: latency, cmd: cmd, stdin: in}, nil
+	return &server{URL: strings.TrimSpace(line), Items: items, Collections: collections, Latency: latency, cmd: cmd, stdin: in}, nil
 }
 
 func (s *server) stats() (serverStats, error) {
