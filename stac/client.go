@@ -56,6 +56,7 @@ type Client struct {
 	collectionsURL string
 	queryablesURL  string
 	sentinelHub    bool
+	inferred       bool          // no conformance advertised: see ConformanceInferred
 	maxPage        int64         // WithMaxPageSize
 	noPrefetch     bool          // WithPrefetch(false)
 	reuseRawPages  bool          // WithRawPageReuse(true)
@@ -149,10 +150,14 @@ func (c *Client) readLanding(ctx context.Context) error {
 	c.sentinelHub = isSentinelHub(c.root)
 	if len(c.conformance) == 0 {
 		if l := FindLink(c.landing.Links, "conformance"); l != nil {
-			if err := c.readConformance(ctx, c.resolve(l.Href)); err != nil {
+			if err := c.readConformance(ctx, c.resolve(l.Href)); err != nil && ctx.Err() != nil {
 				return err
 			}
 		}
+	}
+	if len(c.conformance) == 0 {
+		// An older or partial API: never fatal, the links say enough.
+		c.inferClasses()
 	}
 	return nil
 }
@@ -365,9 +370,19 @@ func asHTTPError(err error, target **HTTPError) bool {
 	return ok
 }
 
-// getJSON GETs href and decodes its body, read up to the page cap, into v.
+// getJSON GETs href and decodes its body, read up to the page cap, into v,
+// retried as one unit under the client's policy (a body cut short is
+// fetched again).
 func (c *Client) getJSON(ctx context.Context, href, accept string, v any) error {
 	r := &request{method: http.MethodGet, url: href, accept: accept}
+	_, err := retried(c, func(ctx context.Context, r *request) (struct{}, error) {
+		return struct{}{}, c.getJSONOnce(ctx, r, v)
+	})(ctx, r)
+	return err
+}
+
+func (c *Client) getJSONOnce(ctx context.Context, r *request, v any) error {
+	href := r.url
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err

@@ -14,9 +14,11 @@ import (
 )
 
 // CollectionsParams list the collections of /collections. Every field is
-// optional; the filters are those of the collection search extension and
-// are sent as GET parameters (servers without collection search ignore
-// them).
+// optional; the filters are those of the collection search extension,
+// sent as GET parameters. On an API that does not advertise collection
+// search, BBox, Datetime and Q are applied by the client to the
+// collections listed instead (Filter and SortBy are sent: see
+// UnadvertisedCollections).
 type CollectionsParams struct {
 	BBox     geo.BBox
 	Datetime geo.Interval
@@ -56,9 +58,10 @@ func (c *Client) CollectionPages(ctx context.Context, p CollectionsParams, opts 
 	if err == nil {
 		filterLang, err = filterLanguage(p.Filter, p.FilterLang)
 	}
+	local, sent := c.clientSide(p)
 	v := url.Values{}
 	if err == nil {
-		err = commonQuery(v, p.BBox, p.Datetime, p.Limit, p.Filter, filterLang, p.SortBy, p.Q)
+		err = commonQuery(v, sent.BBox, sent.Datetime, sent.Limit, sent.Filter, filterLang, sent.SortBy, sent.Q)
 	}
 	href := ""
 	if err == nil {
@@ -68,7 +71,36 @@ func (c *Client) CollectionPages(ctx context.Context, p CollectionsParams, opts 
 		return failed[*CollectionsPage](fmt.Errorf("collections: %w", err))
 	}
 	first := &request{method: http.MethodGet, url: href}
-	return typedPages(c.rawPages(ctx, first, "collections", cfg, true), (*RawPage).collectionsPage)
+	if !local {
+		return typedPages(c.rawPages(ctx, first, "collections", cfg, true), (*RawPage).collectionsPage)
+	}
+	max := cfg.max
+	cfg.max = 0 // counted after filtering
+	pages := typedPages(c.rawPages(ctx, first, "collections", cfg, true), (*RawPage).collectionsPage)
+	var q *textQuery
+	if p.Q != "" {
+		q = parseTextQuery(p.Q)
+	}
+	return func(yield func(*CollectionsPage, error) bool) {
+		kept := 0
+		for page, err := range pages {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			cols := page.Collections[:0]
+			for _, col := range page.Collections {
+				if (max == 0 || kept < max) && matchCollection(col, p, q) {
+					cols = append(cols, col)
+					kept++
+				}
+			}
+			page.Collections = cols
+			if !yield(page, nil) || max > 0 && kept >= max {
+				return
+			}
+		}
+	}
 }
 
 // collectionsHref is the landing page's data link, or /collections.

@@ -24,10 +24,17 @@ func TestCollectionsRecorded(t *testing.T) {
 		n      int
 	}{
 		{stac.CollectionsParams{}, 0, 9},
-		{stac.CollectionsParams{Q: "sentinel"}, 0, 9},
-		{stac.CollectionsParams{Q: "sentinel", Limit: 4}, 0, 9},
-		{stac.CollectionsParams{Q: "sentinel", Limit: 10}, 0, 9},
-		{stac.CollectionsParams{Datetime: dt("2024-09-15T00:00:00+00:00/2024-09-16T00:00:00+00:00"), Limit: 10}, 0, 0},
+		// Earth Search does not advertise collection search: q is applied
+		// by the client (9 collections, 5 of them Sentinel's).
+		{stac.CollectionsParams{Q: "sentinel"}, 0, 5},
+		{stac.CollectionsParams{Q: "sentinel"}, 2, 2},
+		// And so are datetime (6 collections are still open in 2024) and
+		// bbox (NAIP covers only the US).
+		{stac.CollectionsParams{Datetime: dt("2024-09-15T00:00:00+00:00/2024-09-16T00:00:00+00:00")}, 0, 6},
+		{stac.CollectionsParams{BBox: []float64{60, 0, 70, 10}}, 0, 8},
+		// Phrases, exclusions, alternatives, required terms.
+		{stac.CollectionsParams{Q: `"sentinel-2" -"level-1c", landsat`}, 0, 4},
+		{stac.CollectionsParams{Q: "copernicus +elevation"}, 0, 2},
 		{stac.CollectionsParams{}, 3, 3},
 	}
 	for _, tt := range tests {

@@ -72,7 +72,7 @@ type LoopError struct {
 	Items int    // items delivered before the loop
 	// Matched is the server's count of matches, -1 when it sent none.
 	Matched int64
-	// SamePage is set when the page repeated the page before; else its
+	// SamePage is set when the page repeated an earlier page; else its
 	// next link repeated an earlier request.
 	SamePage bool
 }
@@ -80,7 +80,7 @@ type LoopError struct {
 func (e *LoopError) Error() string {
 	what := "its next link repeats an earlier request"
 	if e.SamePage {
-		what = "it repeats the page before"
+		what = "it repeats an earlier page"
 	}
 	msg := fmt.Sprintf("the server's paging loops: page %d (%s) ended the listing because %s; %d items delivered", e.Page, e.URL, what, e.Items)
 	if e.Matched >= 0 {
@@ -129,8 +129,8 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 	seed := maphash.MakeSeed()
 	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
 	received, pageNo := 0, 0
-	var lastPage uint64  // hash of the previous page's items
-	var lastIDs []string // collection+id of the previous page's items
+	pagesSeen := map[uint64]struct{}{} // hashes of the pages' items
+	var lastIDs []string               // collection+id of the previous page's items
 	var step func(r *request) pageStep[*RawPage]
 	step = func(r *request) pageStep[*RawPage] {
 		return func(ctx context.Context) (*RawPage, pageStep[*RawPage], error) {
@@ -152,10 +152,10 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 			}
 			if len(p.Items) > 0 {
 				h := pageHash(seed, p.Items)
-				if pageNo > 1 && h == lastPage {
+				if _, dup := pagesSeen[h]; dup {
 					return nil, nil, loop(true)
 				}
-				lastPage = h
+				pagesSeen[h] = struct{}{}
 				lastIDs = p.dropDuplicates(lastIDs, cfg.dedupe)
 			}
 			n := len(p.Items)
@@ -184,8 +184,8 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 	return step(first)
 }
 
-// pageHash hashes the items of a page, to tell a page that repeats the
-// page before.
+// pageHash hashes the items of a page, to tell a page that repeats an
+// earlier one.
 func pageHash(seed maphash.Seed, items []RawItem) uint64 {
 	var h maphash.Hash
 	h.SetSeed(seed)

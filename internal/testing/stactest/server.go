@@ -7,6 +7,7 @@
 package stactest
 
 import (
+	"cmp"
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/base64"
@@ -38,9 +39,26 @@ type Options struct {
 	MaxPage     int      // the server caps limit at this (default 10000)
 	PostPaging  string   // PostMerge (default) or PostFull
 	NoPost      bool     // advertise and accept only GET /search
-	// SentinelHub serves the Sentinel Hub Catalog API flavour: POST only, no
-	// next links, context.next, limit capped at 100.
+	// SentinelHub serves the Sentinel Hub Catalog API flavour: no next
+	// links anywhere, context.next paging (sent back as "next" in the POST
+	// body, or as the "next" query parameter of GET /search and of
+	// /collections/{id}/items), limit capped at 100, and a landing page
+	// whose search link has no method.
 	SentinelHub bool
+	// ConformsTo, when set, replaces the conformance classes advertised.
+	ConformsTo []string
+	// NoConformance serves a landing page without conformsTo and without a
+	// conformance link, and answers /conformance with 404, as STAC API 0.9
+	// and early 1.0.0-beta servers do. Version is the landing page's
+	// stac_version (default "1.0.0").
+	NoConformance bool
+	Version       string
+	// Loop makes the next link of the third page of a search lead back to
+	// the first page (A→B→C→A).
+	Loop bool
+	// RepeatAtBoundary starts every page after the first with the last
+	// item of the page before, as some servers do.
+	RepeatAtBoundary bool
 	// RootPath is the landing page's path; default "/v1" (Sentinel Hub
 	// flavour: "/api/v1/catalog/1.0.0"). Tests of provider presets set the
 	// provider's own path, e.g. "/platform/v1/stac".
@@ -193,6 +211,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "":
 		s.serveLanding(w)
+	case path == "/conformance" && s.opts.NoConformance:
+		writeError(w, http.StatusNotFound, "NotFound", "no such path: "+r.URL.Path)
 	case path == "/conformance":
 		writeJSON(w, "application/json", map[string]any{"conformsTo": s.conformance()})
 	case path == "/queryables" || (len(parts) == 3 && parts[0] == "collections" && parts[2] == "queryables"):
@@ -217,6 +237,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) conformance() []string {
+	if s.opts.ConformsTo != nil {
+		return s.opts.ConformsTo
+	}
 	return []string{
 		"https://api.stacspec.org/v1.0.0/core",
 		"https://api.stacspec.org/v1.0.0/item-search",
@@ -232,20 +255,29 @@ func (s *Server) serveLanding(w http.ResponseWriter) {
 	links := []map[string]any{
 		{"rel": "self", "href": root, "type": "application/json"},
 		{"rel": "root", "href": root, "type": "application/json"},
-		{"rel": "conformance", "href": root + "/conformance", "type": "application/json"},
-		{"rel": "data", "href": root + "/collections", "type": "application/json"},
 	}
-	if !s.opts.SentinelHub {
+	if !s.opts.NoConformance {
+		links = append(links, map[string]any{"rel": "conformance", "href": root + "/conformance", "type": "application/json"})
+	}
+	links = append(links, map[string]any{"rel": "data", "href": root + "/collections", "type": "application/json"})
+	switch {
+	case s.opts.SentinelHub:
+		links = append(links, map[string]any{"rel": "search", "href": root + "/search", "type": "application/geo+json"})
+	default:
 		links = append(links, map[string]any{"rel": "search", "href": root + "/search", "type": "application/geo+json", "method": "GET"})
+		if !s.opts.NoPost {
+			links = append(links, map[string]any{"rel": "search", "href": root + "/search", "type": "application/geo+json", "method": "POST"})
+		}
 	}
-	if !s.opts.NoPost {
-		links = append(links, map[string]any{"rel": "search", "href": root + "/search", "type": "application/geo+json", "method": "POST"})
-	}
-	writeJSON(w, "application/json", map[string]any{
-		"type": "Catalog", "stac_version": "1.0.0", "id": "stactest",
+	landing := map[string]any{
+		"type": "Catalog", "stac_version": cmp.Or(s.opts.Version, "1.0.0"), "id": "stactest",
 		"title": "stacq test API", "description": "A local STAC API serving synthetic Sentinel-2-like items",
-		"conformsTo": s.conformance(), "links": links,
-	})
+		"links": links,
+	}
+	if !s.opts.NoConformance {
+		landing["conformsTo"] = s.conformance()
+	}
+	writeJSON(w, "application/json", landing)
 }
 
 func (s *Server) hasCollection(id string) bool {
@@ -336,10 +368,6 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, collections
 	var q search
 	switch r.Method {
 	case http.MethodGet:
-		if s.opts.SentinelHub {
-			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "use POST")
-			return
-		}
 		v := r.URL.Query()
 		q.Collections = splitComma(v.Get("collections"))
 		q.IDs = splitComma(v.Get("ids"))
@@ -363,6 +391,9 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, collections
 			q.Limit = n
 		}
 		q.Token = v.Get("token")
+		if s.opts.SentinelHub {
+			q.Token = v.Get("next")
+		}
 	case http.MethodPost:
 		if s.opts.NoPost {
 			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "POST is not supported")
@@ -413,6 +444,9 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, collections
 		offset = len(matched)
 	}
 	page := matched[offset:pageEnd]
+	if s.opts.RepeatAtBoundary && offset > 0 {
+		page = matched[offset-1 : pageEnd]
+	}
 
 	w.Header().Set("Content-Type", "application/geo+json")
 	var b strings.Builder
@@ -427,6 +461,9 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, collections
 	var links []map[string]any
 	if pageEnd < len(matched) {
 		next := strconv.Itoa(pageEnd)
+		if s.opts.Loop && offset >= 2*limit {
+			next = "0" // back to the first page
+		}
 		switch {
 		case s.opts.SentinelHub:
 		case r.Method == http.MethodGet:

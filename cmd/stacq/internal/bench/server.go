@@ -61,9 +61,9 @@ type server struct {
 	URL         string // scheme://host:port
 	Items       int
 	Collections int
-	Latency time.Duration
-	cmd     *exec.Cmd
-	stdin   interface{ Close() error }
+	Latency     time.Duration
+	cmd         *exec.Cmd
+	stdin       interface{ Close() error }
 }
 
 // RootURL is the STAC API landing page.

@@ -28,7 +28,8 @@ type clientFlags struct {
 
 func addClientFlags(fs *pflag.FlagSet) *clientFlags {
 	cf := &clientFlags{}
-	fs.StringArrayVar(&cf.headers, "header", nil, `extra HTTP header "Name: value" sent with every API request (repeatable)`)
+	fs.StringArrayVar(&cf.headers, "header", nil, `extra HTTP header "Name: value" or Name=value sent with every request to the API's own origins (repeatable)`)
+	fs.StringArrayVar(&cf.headers, "headers", nil, `the same as --header (pystac-client's name)`)
 	fs.DurationVar(&cf.timeout, "timeout", 2*time.Minute, "timeout of each HTTP request attempt, reading the response included (0 for none)")
 	fs.BoolVarP(&cf.verbose, "verbose", "v", false, "print each request's method, URL, status and time on stderr")
 	fs.BoolVarP(&cf.quiet, "quiet", "q", false, "no progress line")
@@ -43,8 +44,11 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 	for _, raw := range cf.headers {
 		name, value, ok := strings.Cut(raw, ":")
 		name = strings.TrimSpace(name)
+		if n, v, isKV := strings.Cut(raw, "="); (!ok || !validHeaderName(name)) && isKV && validHeaderName(strings.TrimSpace(n)) {
+			name, value, ok = strings.TrimSpace(n), v, true // pystac-client's "Name=value"
+		}
 		if !ok || !validHeaderName(name) {
-			return nil, usagef(`--header: expected "Name: value" with a name of letters, digits and !#$%%&'*+-.^_|~, got %q`, truncate(raw, 40))
+			return nil, usagef(`--header: expected "Name: value" (or Name=value) with a name of letters, digits and !#$%%&'*+-.^_|~, got %q`, truncate(raw, 40))
 		}
 		value = strings.TrimSpace(value)
 		if !validHeaderValue(value) {
@@ -138,7 +142,11 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...
 			opts = append(opts, stac.WithHeader(name, v))
 		}
 	}
-	return stac.Open(ctx, rawURL, append(opts, extra...)...)
+	c, err := stac.Open(ctx, rawURL, append(opts, extra...)...)
+	if err == nil && cf.verbose && c.ConformanceInferred() {
+		fmt.Fprintf(io.Stderr, "the API advertises no conformance classes; inferred from its links: %s\n", strings.Join(shortClasses(c.Conformance()), ", "))
+	}
+	return c, err
 }
 
 // traceTransport prints one line per HTTP exchange on stderr, with
@@ -180,4 +188,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// shortClasses names conformance class URIs by their last path part.
+func shortClasses(uris []string) []string {
+	out := make([]string, len(uris))
+	for i, u := range uris {
+		out[i] = u[strings.LastIndex(u, "/")+1:]
+	}
+	return out
 }

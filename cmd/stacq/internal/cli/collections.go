@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/pflag"
 
 	"github.com/stacq/stacq/stac"
@@ -17,12 +18,15 @@ func collectionsCommand() *command {
 		args:    "URL [flags]",
 		summary: "List a STAC API's collections (with collection search where the API offers it)",
 		examples: `  stacq collections https://earth-search.aws.element84.com/v1 --format ids
+  # Collection search; applied by stacq itself when the API does not offer it
   stacq collections https://earth-search.aws.element84.com/v1 --q sentinel --bbox 60,0,70,10
+  stacq collections URL --q '"sentinel-2" -l1c, landsat'   # phrases, -excluded, "," for OR
   stacq collections URL --datetime 2024-09-15/2024-09-16 --max-collections 10 --format ndjson`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			var (
 				q, filter, sortby, format string
 				maxCollections            int
+				strict                    bool
 			)
 			ff := addFilterFlags(fs)
 			fs.StringVar(&q, "q", "", "free-text collection search")
@@ -30,14 +34,14 @@ func collectionsCommand() *command {
 			fs.StringVar(&sortby, "sortby", "", `sort fields, e.g. "-id"`)
 			fs.IntVar(&maxCollections, "max-collections", 0, "stop after this many collections (0: all)")
 			fs.StringVar(&format, "format", "json", "json (one document), ndjson (one collection per line) or ids (one id per line)")
+			addStrictFlag(fs, &strict)
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 0)
-				if len(args) != 1 {
-					return usagef("expected one URL, got %d arguments", len(args))
+				args, err := cf.positional(io, args, "URL")
+				if err != nil {
+					return err
 				}
 				var p stac.CollectionsParams
-				var err error
 				if p.BBox, p.Datetime, err = ff.parse(); err != nil {
 					return err
 				}
@@ -61,6 +65,9 @@ func collectionsCommand() *command {
 				}
 				c, err := cf.open(ctx, io, args[0])
 				if err != nil {
+					return err
+				}
+				if err := checkAdvertised(io, "collections", c.UnadvertisedCollections(p), strict); err != nil {
 					return err
 				}
 				return writeCollections(io.Stdout, format, c.Collections(ctx, p, stac.WithMaxItems(maxCollections)))
@@ -92,7 +99,7 @@ func writeCollections(w io.Writer, format string, cols func(func(*stac.Collectio
 			}
 			fmt.Fprintf(w, "%s\n", b)
 		default:
-			b, merr := json.MarshalIndent(col, "  ", "  ")
+			b, merr := marshalIndent(col, "  ")
 			if merr != nil {
 				err = merr
 				break
@@ -119,9 +126,9 @@ func collectionCommand() *command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
 			cf := addClientFlags(fs)
 			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 1)
-				if len(args) != 2 {
-					return usagef("expected URL and collection ID, got %d arguments", len(args))
+				args, err := cf.positional(io, args, "URL", "COLLECTION")
+				if err != nil {
+					return err
 				}
 				c, err := cf.open(ctx, io, args[0])
 				if err != nil {
@@ -137,140 +144,17 @@ func collectionCommand() *command {
 	}
 }
 
-func itemCommand() *command {
-	return &command{
-		name:     "item",
-		args:     "URL COLLECTION ID [flags]",
-		summary:  "Print one item as a GeoJSON Feature",
-		examples: `  stacq item https://planetarycomputer.microsoft.com/api/stac/v1 aster-l1t AST_L1T_00312272006020322_20150518201805`,
-		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
-			cf := addClientFlags(fs)
-			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 2)
-				if len(args) != 3 {
-					return usagef("expected URL, collection ID and item ID, got %d arguments", len(args))
-				}
-				c, err := cf.open(ctx, io, args[0])
-				if err != nil {
-					return err
-				}
-				it, err := c.Item(ctx, args[1], args[2])
-				if err != nil {
-					return err
-				}
-				return writeIndented(io.Stdout, it)
-			}
-		},
-	}
-}
-
-func itemsCommand() *command {
-	return &command{
-		name:    "items",
-		args:    "URL COLLECTION [flags]",
-		summary: "List a collection's items (/collections/{id}/items) as GeoJSON",
-		examples: `  stacq items https://planetarycomputer.microsoft.com/api/stac/v1 landsat-c2-l2 --max-items 100 -o landsat.geojson
-  stacq items URL sentinel-2-l2a --bbox 2.25,48.81,2.42,48.90 --datetime 2023-06 --format ndjson`,
-		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
-			ff := addFilterFlags(fs)
-			var maxItems int
-			addMaxItems(fs, &maxItems)
-			of := addOutputFlags(fs)
-			cf := addClientFlags(fs)
-			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 1)
-				if len(args) != 2 {
-					return usagef("expected URL and collection ID, got %d arguments", len(args))
-				}
-				var p stac.ItemsParams
-				var err error
-				if p.BBox, p.Datetime, err = ff.parse(); err != nil {
-					return err
-				}
-				p.Limit = ff.limit
-				if err := checkMaxItems(maxItems); err != nil {
-					return err
-				}
-				if _, err := cf.parseHeaders(); err != nil {
-					return err
-				}
-				out, err := openOutput(io, of.output, of.format)
-				if err != nil {
-					return err
-				}
-				c, err := cf.open(ctx, io, args[0], stac.WithRawPageReuse(true))
-				if err != nil {
-					out.Discard()
-					return err
-				}
-				return writeRawPages(ctx, io, cf, out, c.ItemRawPages(ctx, args[1], p, stac.WithMaxItems(maxItems)), nil, false)
-			}
-		},
-	}
-}
-
-func queryablesCommand() *command {
-	return &command{
-		name:     "queryables",
-		args:     "URL [COLLECTION] [flags]",
-		summary:  "Print the queryables (JSON Schema) of an API or of one collection",
-		examples: `  stacq queryables https://planetarycomputer.microsoft.com/api/stac/v1 landsat-c2-l2`,
-		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
-			cf := addClientFlags(fs)
-			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 0)
-				if len(args) < 1 || len(args) > 2 {
-					return usagef("expected URL and an optional collection ID, got %d arguments", len(args))
-				}
-				c, err := cf.open(ctx, io, args[0])
-				if err != nil {
-					return err
-				}
-				collection := ""
-				if len(args) == 2 {
-					collection = args[1]
-				}
-				q, err := c.Queryables(ctx, collection)
-				if err != nil {
-					return err
-				}
-				return writeIndented(io.Stdout, q)
-			}
-		},
-	}
-}
-
-func conformanceCommand() *command {
-	return &command{
-		name:     "conformance",
-		args:     "URL [flags]",
-		summary:  "Print the conformance classes an API advertises, one per line",
-		examples: `  stacq conformance https://earth-search.aws.element84.com/v1`,
-		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
-			cf := addClientFlags(fs)
-			return func(ctx context.Context, io IO, args []string) error {
-				args = cf.withDefaultURL(io, args, 0)
-				if len(args) != 1 {
-					return usagef("expected one URL, got %d arguments", len(args))
-				}
-				c, err := cf.open(ctx, io, args[0])
-				if err != nil {
-					return err
-				}
-				for _, class := range c.Conformance() {
-					fmt.Fprintln(io.Stdout, class)
-				}
-				return nil
-			}
-		},
-	}
-}
-
 func writeIndented(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := marshalIndent(v, "")
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// marshalIndent encodes v indented by two spaces, each line after the
+// first starting with prefix.
+func marshalIndent(v any, prefix string) ([]byte, error) {
+	return json.Marshal(v, jsontext.Multiline(true), jsontext.WithIndent("  "), jsontext.WithIndentPrefix(prefix))
 }

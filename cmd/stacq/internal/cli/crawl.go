@@ -101,9 +101,9 @@ func (cf *crawlFlags) options() (crawl.Options, error) {
 }
 
 func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
-	args = cf.client.withDefaultURL(io, args, 0)
-	if len(args) != 1 {
-		return usagef("expected one URL or path, got %d arguments", len(args))
+	args, err := cf.client.positional(io, args, "URL|PATH")
+	if err != nil {
+		return err
 	}
 	root := args[0]
 	opts, err := cf.options()

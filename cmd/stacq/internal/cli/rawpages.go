@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/stacq/stacq/geo"
@@ -13,16 +14,28 @@ import (
 // stac.Item and encoded again, which is most of the CPU time of an export.
 // res follows the pages written, to print where to resume after a failure;
 // partial keeps a file's items then (see finishOutput).
-func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, pages iter.Seq2[*stac.RawPage, error], res *resumeState, partial bool) error {
+func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, pages iter.Seq2[*stac.RawPage, error], res *resumeState, partial bool, dedupe bool) error {
 	prog := startProgress(io, cf.quiet)
 	defer prog.stop()
 	var err error
+	duplicates := 0
+	defer func() {
+		if duplicates > 0 {
+			prog.stop()
+			what := "kept; --dedupe drops them"
+			if dedupe {
+				what = "dropped"
+			}
+			fmt.Fprintf(io.Stderr, "stacq: %s repeated from the page before (some servers repeat items at page boundaries): %s\n", plural(duplicates, "item"), what)
+		}
+	}()
 pages:
 	for page, perr := range pages {
 		if perr != nil {
 			err = perr
 			break
 		}
+		duplicates += page.Duplicates
 		prog.page()
 		for i := range page.Items {
 			// Pointers: a slice put in an interface is one allocation.

@@ -45,6 +45,11 @@ func TestMain(m *testing.M) {
 //	$API_SLOW  300 items, each request answered after 40 ms (to interrupt)
 //	$API_TLS   300 items over HTTPS with HTTP/2 and gzip; its certificate is
 //	           in $WORK/api_tls_ca.pem (for SSL_CERT_FILE)
+//	$API_OLD   100 items behind a STAC API 0.9 landing page: no conformsTo,
+//	           no conformance link, /conformance answers 404
+//	$API_SH2   $API_SH's paging at another path (/catalog/v1)
+//	$API_LOOP  100 items whose third page's next link leads back to the first
+//	$API_DUPES 50 items, each page repeating the last item of the page before
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../../../../testdata/script",
@@ -55,9 +60,13 @@ func TestScripts(t *testing.T) {
 				"API_SH":  stactest.New(stactest.Options{Items: 250, SentinelHub: true}),
 				"API_AUTH": stactest.New(stactest.Options{Items: 500, DefaultPage: 100,
 					Auth: &stactest.Auth{ClientID: "cli-test", ClientSecret: "cli-test-secret", Style: "body"}}),
-				"API_FAIL": stactest.New(stactest.Options{Items: 1000, DefaultPage: 100, Intercept: failFromThirdPage()}),
-				"API_SLOW": stactest.New(stactest.Options{Items: 300, DefaultPage: 10, Latency: 40 * time.Millisecond}),
-				"API_TLS":  stactest.New(stactest.Options{Items: 300, DefaultPage: 100, TLS: true, Gzip: true}),
+				"API_FAIL":  stactest.New(stactest.Options{Items: 1000, DefaultPage: 100, Intercept: failFromThirdPage()}),
+				"API_SLOW":  stactest.New(stactest.Options{Items: 300, DefaultPage: 10, Latency: 40 * time.Millisecond}),
+				"API_TLS":   stactest.New(stactest.Options{Items: 300, DefaultPage: 100, TLS: true, Gzip: true}),
+				"API_OLD":   stactest.New(stactest.Options{Items: 100, NoConformance: true, Version: "0.9.0"}),
+				"API_SH2":   stactest.New(stactest.Options{Items: 250, SentinelHub: true, RootPath: "/catalog/v1"}),
+				"API_LOOP":  stactest.New(stactest.Options{Items: 100, Loop: true}),
+				"API_DUPES": stactest.New(stactest.Options{Items: 50, RepeatAtBoundary: true}),
 			}
 			for name, s := range servers {
 				env.Setenv(name, s.RootURL())

@@ -68,6 +68,7 @@ type outputFlags struct {
 func addOutputFlags(fs *pflag.FlagSet) *outputFlags {
 	of := &outputFlags{}
 	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout (written in full or not at all)")
+	fs.StringVar(&of.output, "save", "", "the same as -o (pystac-client's name)")
 	fs.StringVar(&of.format, "format", "", "geojson (FeatureCollection), ndjson (one feature per line) or json (indented); default from -o's extension, else geojson")
 	return of
 }
@@ -90,6 +91,8 @@ type searchFlags struct {
 	matched     bool
 	parallel    int
 	prefetch    bool
+	strict      bool
+	dedupe      bool
 	resume      *resumeFlags
 }
 
@@ -127,6 +130,8 @@ func searchCommand() *command {
 			fs.BoolVar(&sf.matched, "matched", false, "print only the number of matching items")
 			fs.IntVar(&sf.parallel, "parallel", 0, "split the search over its datetime range into N windows searched at once (output order not kept; needs a closed --datetime or collections with a temporal extent)")
 			fs.BoolVar(&sf.prefetch, "prefetch", true, "request the next page while writing the current one")
+			addDedupeFlag(fs, &sf.dedupe)
+			addStrictFlag(fs, &sf.strict)
 			sf.out = addOutputFlags(fs)
 			sf.resume = addResumeFlags(fs)
 			sf.client = addClientFlags(fs)
@@ -145,6 +150,9 @@ func (sf *searchFlags) params(io IO) (stac.SearchParams, []stac.ListOption, erro
 		return p, nil, err
 	}
 	opts := []stac.ListOption{stac.WithMaxItems(sf.maxItems)}
+	if sf.dedupe {
+		opts = append(opts, stac.WithDedupe())
+	}
 	if sf.parallel < 0 || sf.parallel > maxParallel {
 		return p, nil, usagef("--parallel: expected 1 to %d windows, got %d", maxParallel, sf.parallel)
 	}
@@ -220,9 +228,14 @@ func (sf *searchFlags) sent(io IO) (stac.SearchParams, error) {
 }
 
 func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
-	args = sf.client.withDefaultURL(io, args, 0)
-	if len(args) != 1 {
-		return usagef("expected one URL, got %d arguments", len(args))
+	if len(args) > 1 {
+		if hint := sf.valuesHint(args[1:]); hint != "" {
+			return usagef("expected one URL, got %s: %s; did you mean %s? (a flag's several values are separated by commas)", plural(len(args), "argument"), strings.Join(quoteAll(args), " "), hint)
+		}
+	}
+	args, err := sf.client.positional(io, args, "URL")
+	if err != nil {
+		return err
 	}
 	params, opts, err := sf.params(io)
 	if err != nil {
@@ -246,6 +259,9 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := checkAdvertised(io, "search", c.UnadvertisedSearch(params), sf.strict); err != nil {
+			return err
+		}
 		n, err := c.Matched(ctx, params)
 		if err != nil {
 			return err
@@ -264,8 +280,32 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 		out.Discard()
 		return err
 	}
+	if err := checkAdvertised(io, "search", c.UnadvertisedSearch(params), sf.strict); err != nil {
+		out.Discard()
+		return err
+	}
 	res := &resumeState{c: c, params: params, from: from, parallel: sf.parallel > 1}
-	return writeRawPages(ctx, io, sf.client, out, c.SearchRawPages(ctx, params, opts...), res, sf.resume.partial)
+	return writeRawPages(ctx, io, sf.client, out, c.SearchRawPages(ctx, params, opts...), res, sf.resume.partial, sf.dedupe)
+}
+
+// valuesHint recognises arguments that belong to a flag given several
+// values pystac-client's way (--bbox -10 35 5 45, -c a b): the flag
+// written the stacq way, or "".
+func (sf *searchFlags) valuesHint(extra []string) string {
+	switch {
+	case sf.filters.bbox != "" && !strings.Contains(sf.filters.bbox, ",") && allNumbers(extra):
+		return "--bbox " + strings.Join(append([]string{sf.filters.bbox}, extra...), ",")
+	case len(sf.collections) > 0 && !isHTTPURL(extra[0]):
+		return "-c " + strings.Join(append(append([]string{}, sf.collections...), extra...), ",")
+	case len(sf.ids) > 0 && !isHTTPURL(extra[0]):
+		return "--ids " + strings.Join(append(append([]string{}, sf.ids...), extra...), ",")
+	}
+	return ""
+}
+
+// addDedupeFlag defines --dedupe, of search and items.
+func addDedupeFlag(fs *pflag.FlagSet, dedupe *bool) {
+	fs.BoolVar(dedupe, "dedupe", false, "drop the items a page repeats from the page before (some servers repeat items at page boundaries; they are counted either way)")
 }
 
 // readArg returns s, or the contents of the file s names when it starts with '@'.
