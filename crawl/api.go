@@ -53,7 +53,7 @@ func (r *run) apiRoot(t task) {
 		if !r.send(result{r: res}) {
 			return
 		}
-		if r.opts.Resume.done(col.ID) {
+		if r.resume.done(col.ID) {
 			continue
 		}
 		r.spawn(task{kind: taskAPIItems, apiCollection: col, apiURL: url, parent: root})
@@ -116,7 +116,7 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 	if r.opts.MaxItemsPerCollection > 0 {
 		opts = append(opts, stac.WithMaxItems(r.opts.MaxItemsPerCollection))
 	}
-	if next := r.opts.Resume.next(col.ID); next != nil {
+	if next := r.resume.next(col.ID); next != nil {
 		opts = append(opts, stac.WithResume(next))
 	}
 	var pages iter.Seq2[*stac.RawPage, error]

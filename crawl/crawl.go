@@ -218,7 +218,8 @@ type Options struct {
 
 	// Resume, when set, starts an API crawl where a State left it: its
 	// finished collections are skipped, and the others begun start at
-	// their saved next link.
+	// their saved next link. It is copied when the crawl starts, so the
+	// caller may record the new crawl into the same State.
 	Resume *State
 
 	// Concurrency is the number of documents or item streams fetched at once

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -74,6 +76,10 @@ type run struct {
 	// one.
 	pageSize atomic.Int64
 
+	// resume is a copy of Options.Resume, taken when the crawl starts: the
+	// caller may go on recording into its State meanwhile.
+	resume *State
+
 	mu    sync.Mutex
 	seen  map[string]bool
 	total int
@@ -86,6 +92,9 @@ func newRun(opts Options, f *filter, out chan<- result) *run {
 	}
 	r := &run{opts: opts, filter: f, hc: hc, out: out, found: make(chan discovery), seen: map[string]bool{}}
 	r.pageSize.Store(int64(cmp.Or(opts.PageSize, DefaultPageSize)))
+	if opts.Resume != nil {
+		r.resume = &State{Done: slices.Clone(opts.Resume.Done), Next: maps.Clone(opts.Resume.Next)}
+	}
 	return r
 }
 
@@ -264,7 +273,7 @@ func (r *run) root(t task) {
 		return
 	}
 	static := func() {
-		if r.opts.PageEnds || r.opts.Resume != nil {
+		if r.opts.PageEnds || r.resume != nil {
 			r.fail(t.loc.String(), KindCatalog, "", errors.New("a resumable crawl (page ends, resume) needs a STAC API; this is a static catalog"))
 			return
 		}

@@ -258,7 +258,7 @@ func (cf *crawlFlags) crawl(ctx context.Context, io IO, root string, opts crawl.
 		for _, re := range failed {
 			fmt.Fprintf(io.Stderr, "  %s %s: %v\n", re.Kind, redact.URL(re.URL), re.Err)
 		}
-		return fmt.Errorf("%d resources could not be crawled (the output holds everything else)", len(failed))
+		return fmt.Errorf("%s could not be crawled (the output holds everything else)", plural(len(failed), "resource"))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestMain(m *testing.M) {
 //	$API_SH2   $API_SH's paging at another path (/catalog/v1)
 //	$API_LOOP  100 items whose third page's next link leads back to the first
 //	$API_DUPES 50 items, each page repeating the last item of the page before
+//	$API_CRAWLFAIL 1,000 items in two collections whose 3rd and 4th item
+//	           pages (of any collection) fail with 503, once; $API_CRAWLFAIL2
+//	           is another such server
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../../../../testdata/script",
@@ -67,6 +71,10 @@ func TestScripts(t *testing.T) {
 				"API_SH2":   stactest.New(stactest.Options{Items: 250, SentinelHub: true, RootPath: "/catalog/v1"}),
 				"API_LOOP":  stactest.New(stactest.Options{Items: 100, Loop: true}),
 				"API_DUPES": stactest.New(stactest.Options{Items: 50, RepeatAtBoundary: true}),
+				"API_CRAWLFAIL": stactest.New(stactest.Options{Items: 1000, Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"},
+					Intercept: failItemPages(3, 4)}),
+				"API_CRAWLFAIL2": stactest.New(stactest.Options{Items: 1000, Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"},
+					Intercept: failItemPages(3, 4)}),
 			}
 			for name, s := range servers {
 				env.Setenv(name, s.RootURL())
@@ -98,6 +106,28 @@ func TestScripts(t *testing.T) {
 			"served":        cmdServed,
 		},
 	})
+}
+
+// failItemPages answers the item page requests numbered from to to
+// (1-based, of any collection) with 503, once each.
+func failItemPages(from, to int) func(http.ResponseWriter, *http.Request, int64) bool {
+	var mu sync.Mutex
+	n := 0
+	return func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+		if !strings.HasSuffix(r.URL.Path, "/items") {
+			return false
+		}
+		mu.Lock()
+		n++
+		fail := n >= from && n <= to
+		mu.Unlock()
+		if fail {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"code":"ServiceUnavailable","description":"try again later"}`)
+		}
+		return fail
+	}
 }
 
 // failFromThirdPage answers /search with 502 Bad Gateway (an HTML page, as
