@@ -7,26 +7,66 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 
 	"github.com/stacq/stacq/geo"
-	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/stac"
 )
 
+// exampleAPI is a minimal STAC API for the examples: a landing page and an
+// item search of n items, one an hour from 2023-01-01, paged with next
+// links that carry an offset.
+func exampleAPI(n int) *httptest.Server {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprintf(w, `{"type":"Catalog","stac_version":"1.0.0","id":"example","title":"An example API","description":"d",
+				"conformsTo":["https://api.stacspec.org/v1.0.0/core","https://api.stacspec.org/v1.0.0/item-search"],
+				"links":[{"rel":"search","href":"%s/search","method":"GET"}]}`, srv.URL)
+		case "/search":
+			limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+			offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+			fmt.Fprint(w, `{"type":"FeatureCollection","features":[`)
+			end := min(offset+max(limit, 1), n)
+			for i := offset; i < end; i++ {
+				if i > offset {
+					fmt.Fprint(w, ",")
+				}
+				fmt.Fprintf(w, `{"type":"Feature","stac_version":"1.0.0","id":"item-%02d","collection":"sentinel-2-l2a","geometry":null,`+
+					`"properties":{"datetime":"2023-01-01T%02d:00:00Z","eo:cloud_cover":%d.50},"links":[],"assets":{}}`, i, i%24, i)
+			}
+			fmt.Fprintf(w, `],"numberMatched":%d,"links":[`, n)
+			if end < n {
+				q := r.URL.Query()
+				q.Set("offset", strconv.Itoa(end))
+				fmt.Fprintf(w, `{"rel":"next","href":"%s/search?%s"}`, srv.URL, q.Encode())
+			}
+			fmt.Fprint(w, "]}")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	return srv
+}
+
 func ExampleOpen() {
-	// A local STAC API stands in for, say, https://earth-search.aws.element84.com/v1.
-	api := stactest.New(stactest.Options{})
+	// A local server stands in for, say, https://earth-search.aws.element84.com/v1.
+	api := exampleAPI(10)
 	defer api.Close()
 
 	ctx := context.Background()
 	// The *http.Client is where authentication and request tracing plug in.
-	c, err := stac.Open(ctx, api.RootURL(), stac.WithHTTPClient(api.Client()), stac.WithUserAgent("example/1.0"))
+	c, err := stac.Open(ctx, api.URL, stac.WithHTTPClient(api.Client()), stac.WithUserAgent("example/1.0"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(c.Landing().Title)
 	fmt.Println("item search:", c.Conforms("item-search"))
 	fmt.Println("filter:", c.Conforms("filter"))
+	// What a search would send that the API does not advertise.
+	fmt.Println(c.UnadvertisedSearch(stac.SearchParams{Filter: "eo:cloud_cover < 10"}))
 
 	// A URL that is not a STAC API says what it is instead.
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,22 +78,24 @@ func ExampleOpen() {
 	var notSTAC *stac.NotSTACError
 	fmt.Println(errors.As(err, &notSTAC), notSTAC.Reason)
 	// Output:
-	// stacq test API
+	// An example API
 	// item search: true
 	// filter: false
+	// [filter needs the item-search#filter conformance class, which the API does not advertise]
 	// true an HTML page (text/html), not a STAC API landing page: "<html><body>Welcome</body></html>"
 }
 
 func ExampleClient_Search() {
-	api := stactest.New(stactest.Options{Items: 100, Collections: []string{"sentinel-2-l2a", "landsat-c2-l2"}})
+	api := exampleAPI(100)
 	defer api.Close()
 
 	ctx := context.Background()
-	c, err := stac.Open(ctx, api.RootURL(), stac.WithHTTPClient(api.Client()))
+	c, err := stac.Open(ctx, api.URL, stac.WithHTTPClient(api.Client()))
 	if err != nil {
 		log.Fatal(err)
 	}
-	datetime, err := geo.ParseDatetime("2023-01-01/2023-01-02")
+	// Values are parsed once, where they enter, and travel typed.
+	datetime, err := geo.ParseDatetime("2023-01-01")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,14 +115,40 @@ func ExampleClient_Search() {
 			log.Fatal(err)
 		}
 		t, _ := item.Datetime()
-		fmt.Println(item.ID[:9], item.Collection, t.Format("2006-01-02 15:04"))
+		// Properties keep the numbers as the server wrote them.
+		fmt.Println(item.ID, t.Format("15:04"), item.Properties["eo:cloud_cover"])
 	}
 	// Output:
-	// matched: 19
-	// S2A_00000 sentinel-2-l2a 2023-01-01 10:30
-	// S2A_00002 sentinel-2-l2a 2023-01-01 12:30
-	// S2A_00004 sentinel-2-l2a 2023-01-01 14:30
-	// S2A_00006 sentinel-2-l2a 2023-01-01 16:30
-	// S2A_00008 sentinel-2-l2a 2023-01-01 18:30
-	// S2A_00010 sentinel-2-l2a 2023-01-01 20:30
+	// matched: 100
+	// item-00 00:00 0.50
+	// item-01 01:00 1.50
+	// item-02 02:00 2.50
+	// item-03 03:00 3.50
+	// item-04 04:00 4.50
+	// item-05 05:00 5.50
+}
+
+// A listing's pages as the server sent them, items undecoded: what an
+// export uses, at the speed of the network.
+func ExampleClient_SearchRawPages() {
+	api := exampleAPI(25)
+	defer api.Close()
+
+	ctx := context.Background()
+	c, err := stac.Open(ctx, api.URL, stac.WithHTTPClient(api.Client()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for page, err := range c.SearchRawPages(ctx, stac.SearchParams{Limit: 10}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		matched, _ := page.Matched()
+		fmt.Printf("%d items of %d, the first %s; next page: %v\n",
+			len(page.Items), matched, page.Items[0].ID, stac.FindLink(page.Links, "next") != nil)
+	}
+	// Output:
+	// 10 items of 25, the first item-00; next page: true
+	// 10 items of 25, the first item-10; next page: true
+	// 5 items of 25, the first item-20; next page: false
 }
