@@ -315,7 +315,10 @@ func TestSearchBreakStopsRequests(t *testing.T) {
 		}
 		break
 	}
-	time.Sleep(20 * time.Millisecond)
+	// The paging's goroutines have ended when the loop returns: once the
+	// requests on their way have been answered (Close waits for them),
+	// nothing more can come.
+	s.Close()
 	if n := len(s.seenTo("/v1/search")); n > 2 {
 		t.Errorf("%d requests of 10 pages, want at most 2", n)
 	}

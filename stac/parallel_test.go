@@ -185,8 +185,10 @@ func TestParallelSearchBreakStopsEveryWindow(t *testing.T) {
 	for range c.SearchRawPages(context.Background(), SearchParams{Limit: 5, Datetime: closed}, WithParallel(4)) {
 		break
 	}
+	// Every window's goroutines have ended when the loop returns: no
+	// request can be sent after it.
 	n := rt.n.Load()
-	time.Sleep(30 * time.Millisecond)
+	s.Close() // waits for the requests on their way
 	if m := rt.n.Load(); m != n {
 		t.Fatalf("%d more requests sent after the search stopped", m-n)
 	}

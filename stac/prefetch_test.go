@@ -6,7 +6,7 @@ import (
 	"iter"
 	"sync/atomic"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 // countingSteps is a chain of n pages whose fetches record how far ahead
@@ -43,14 +43,18 @@ func (c *countingSteps) step(i int) pageStep[int] {
 }
 
 func TestPrefetchYieldsEveryPageInOrderOneAhead(t *testing.T) {
+	synctest.Test(t, testPrefetchOneAhead)
+}
+
+func testPrefetchOneAhead(t *testing.T) {
 	c := &countingSteps{n: 20}
 	var got []int
 	for page, err := range prefetchPages(context.Background(), c.step(0)) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Give the fetcher time to run ahead as far as it would.
-		time.Sleep(time.Millisecond)
+		// Let the fetcher run ahead as far as it would: until it blocks.
+		synctest.Wait()
 		got = append(got, page)
 		c.consumed.Add(1)
 	}
@@ -69,15 +73,17 @@ func TestPrefetchYieldsEveryPageInOrderOneAhead(t *testing.T) {
 
 // Breaking out of the loop cancels the fetch in flight and waits for it.
 func TestPrefetchBreakCancelsTheFetchAhead(t *testing.T) {
+	synctest.Test(t, testPrefetchBreak)
+}
+
+func testPrefetchBreak(t *testing.T) {
 	c := &countingSteps{n: 100, block: make(chan struct{})}
 	for page := range prefetchPages(context.Background(), c.step(0)) {
 		if page != 0 {
 			t.Fatalf("page %d", page)
 		}
-		// Wait until the second page is being fetched, then stop.
-		for c.started.Load() < 2 {
-			time.Sleep(100 * time.Microsecond)
-		}
+		// Wait until the second page's fetch blocks, then stop.
+		synctest.Wait()
 		break
 	}
 	if n := c.inFlight.Load(); n != 0 {
