@@ -134,6 +134,7 @@ type ResourceError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *ResourceError) Error() string {
 	msg := fmt.Sprintf("crawl %s %s: %v", e.Kind, redact.URL(e.URL), e.Err)
 	if e.Parent != "" {

@@ -4,8 +4,8 @@ import "unicode/utf8"
 
 // InputError reports user input that could not be parsed or failed
 // validation. Its message says what was wrong or expected but not which
-// flag or field the input came from: callers add that (the CLI prints
-// "--bbox: " + err.Error()).
+// flag or field the input came from: callers add that (a command line
+// prints "--bbox: " + err.Error()).
 type InputError struct {
 	// Input is the offending input (or the offending part of it),
 	// truncated so that a large geometry never floods a terminal or log.
@@ -18,6 +18,7 @@ type InputError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *InputError) Error() string {
 	if e.Err != nil {
 		return e.Reason + ": " + e.Err.Error()
@@ -25,6 +26,7 @@ func (e *InputError) Error() string {
 	return e.Reason
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // maxQuoted is how much of an input an error message quotes.

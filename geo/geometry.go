@@ -27,7 +27,7 @@ const maxCollectionDepth = 8
 
 const expectedGeometry = "expected a GeoJSON geometry, Feature or FeatureCollection, or WKT"
 
-// ReadGeometry reads an --intersects style argument: "-" reads stdin,
+// ReadGeometry reads a geometry argument as a command line takes it: "-" reads stdin,
 // text starting with "{" is inline GeoJSON, the name of an existing file
 // is read from that file, and anything else is tried as inline WKT.
 // The result is parsed and checked by ParseGeometry.

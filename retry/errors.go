@@ -27,6 +27,7 @@ type Error struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "gave up after %d attempts", e.Attempts)
@@ -45,6 +46,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Last }
 
 // RetryableStatus reports whether an HTTP status is transient: 408, 429,
@@ -150,6 +152,7 @@ func connectionFailure(err error) bool {
 // timeoutError is an attempt that ran past Policy.AttemptTimeout.
 type timeoutError struct{ d time.Duration }
 
+// Error implements the error interface.
 func (e *timeoutError) Error() string {
 	return fmt.Sprintf("attempt timed out after %s", e.d)
 }

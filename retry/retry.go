@@ -78,7 +78,7 @@ type Info struct {
 	// Attempt is the attempt that failed, from 1; Max is MaxAttempts.
 	Attempt, Max int
 	// Method and URL are those of the request that failed, the URL with
-	// credentials removed (internal/redact). Both are empty when Do's
+	// credentials removed. Both are empty when Do's
 	// function failed without a request through the Transport.
 	Method, URL string
 	// Status is the HTTP status that failed, 0 for an error.

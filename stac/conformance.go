@@ -138,6 +138,7 @@ type Unadvertised struct {
 	Class string // the class it needs, e.g. "item-search#filter"
 }
 
+// String implements fmt.Stringer.
 func (u Unadvertised) String() string {
 	return fmt.Sprintf("%s needs the %s conformance class, which the API does not advertise", u.Param, u.Class)
 }

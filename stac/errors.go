@@ -42,6 +42,7 @@ type HTTPError struct {
 	Snippet string
 }
 
+// Error implements the error interface.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
@@ -77,8 +78,10 @@ type NotSTACError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *NotSTACError) Error() string { return e.URL + ": " + e.Reason }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *NotSTACError) Unwrap() error { return e.Err }
 
 // DecodeError is a 2xx response whose body could not be decoded as the
@@ -91,6 +94,7 @@ type DecodeError struct {
 	Err         error
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	ct := e.ContentType
 	if ct == "" {
@@ -99,6 +103,7 @@ func (e *DecodeError) Error() string {
 	return fmt.Sprintf("%s %s: cannot decode the response (%s, starting %q): %v", e.Method, e.URL, ct, e.Snippet, e.Err)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // TooLargeError is a response body over the cap the client reads (see
@@ -110,6 +115,7 @@ type TooLargeError struct {
 	Limit  int64  // bytes
 }
 
+// Error implements the error interface.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s %s: the %s is larger than %s, the most this client reads", e.Method, e.URL, e.What, byteSize(e.Limit))
 }

@@ -77,6 +77,7 @@ type LoopError struct {
 	SamePage bool
 }
 
+// Error implements the error interface.
 func (e *LoopError) Error() string {
 	what := "its next link repeats an earlier request"
 	if e.SamePage {
