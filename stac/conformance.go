@@ -157,7 +157,10 @@ func (c *Client) UnadvertisedSearch(p SearchParams) []Unadvertised {
 	check(len(p.SortBy) > 0, "sortby", "item-search#sort", "sort")
 	check(p.Fields != nil, "fields", "item-search#fields", "fields")
 	check(p.Query != nil, "query", "item-search#query", "query")
-	if p.Q != "" && !c.Conforms("free-text") && !c.Conforms("advanced-free-text") {
+	// Free text of item search only: "free-text" alone also matches
+	// collection-search#free-text, which many APIs (eoAPI, FedEO)
+	// advertise without item-search#free-text.
+	if p.Q != "" && !c.Conforms("item-search#free-text") && !c.Conforms("item-search#advanced-free-text") {
 		out = append(out, Unadvertised{"q", "item-search#free-text"})
 	}
 	return out
