@@ -190,7 +190,9 @@ func (c *Client) classify(body []byte, contentType string) error {
 	c.landing = &cat
 	c.conformance = cat.ConformsTo
 	for _, l := range cat.Links {
-		if l == nil {
+		if l == nil || !jsonType(l.Type) {
+			// Servers list the same rel in several media types (GeoServer's
+			// ?f=text/html): only the JSON ones are for a client.
 			continue
 		}
 		switch l.Rel {
@@ -295,17 +297,31 @@ func (c *Client) endpoint(segments ...string) string {
 	return joinPath(c.root, segments...)
 }
 
+// The query of base is kept: some servers choose the format of every
+// resource with one ("?f=application/json"; pystac-client keeps it too).
 func joinPath(base string, segments ...string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		return strings.TrimSuffix(base, "/") + "/" + strings.Join(segments, "/")
 	}
-	u.RawQuery, u.Fragment = "", ""
+	query := u.RawQuery
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
 	escaped := make([]string, len(segments))
 	for i, s := range segments {
 		escaped[i] = url.PathEscape(s)
 	}
-	return strings.TrimSuffix(u.String(), "/") + "/" + strings.Join(escaped, "/")
+	out := strings.TrimSuffix(u.String(), "/") + "/" + strings.Join(escaped, "/")
+	if query != "" {
+		out += "?" + query
+	}
+	return out
+}
+
+// jsonType reports whether a link's media type is one a client reads:
+// none given, JSON, GeoJSON or a JSON-based profile.
+func jsonType(t string) bool {
+	mt, _, err := mime.ParseMediaType(t)
+	return t == "" || err == nil && (strings.HasSuffix(mt, "json") || strings.HasSuffix(mt, "+json"))
 }
 
 // send performs r and returns the response when its status is 2xx; any

@@ -39,7 +39,7 @@ type Members = map[string]jsontext.Value
 // API paging extension fields of "next" and "prev" links.
 type Link struct {
 	Rel     string         `json:"rel,omitzero"`
-	Href    string         `json:"href"`
+	Href    string         `json:"href,omitzero"`
 	Type    string         `json:"type,omitzero"`
 	Title   string         `json:"title,omitzero"`
 	Method  string         `json:"method,omitzero"`
@@ -57,7 +57,8 @@ type LinkHeaders http.Header
 
 // Asset is a STAC asset object.
 type Asset struct {
-	Href        string   `json:"href"`
+	// Href is required by the spec; an asset without one stays without.
+	Href        string   `json:"href,omitzero"`
 	Title       string   `json:"title,omitzero"`
 	Description string   `json:"description,omitzero"`
 	Type        string   `json:"type,omitzero"`
