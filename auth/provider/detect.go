@@ -122,6 +122,16 @@ func (l *lookup) loadDotEnv(p Preset) {
 	}
 }
 
+// Pick returns the preset Resolve would use for apiURL with s, and why:
+// the one s.Provider (or STACQ_PROVIDER) names, else the one whose hosts
+// include the API URL's (or whose API URL variable points at it), else,
+// with no URL, the one whose credentials are present; "generic" when
+// none. It reads what Resolve reads, and asks nothing.
+func Pick(apiURL string, s Settings) (p Preset, why string, err error) {
+	s.PromptSecret = nil
+	return newLookup(&s).pickPreset(apiURL)
+}
+
 // pickPreset: by name, else by the API URL's host, else by the credentials
 // present.
 func (l *lookup) pickPreset(apiURL string) (Preset, string, error) {

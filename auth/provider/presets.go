@@ -47,9 +47,8 @@ type Preset struct {
 	// CredentialsFiles are JSON credentials files looked up in Settings.Dir.
 	CredentialsFiles []string
 	// Rate is the provider's documented request rate per host, in
-	// requests per second (0: none known), applied to RateHosts (default:
-	// the exact names among APIHosts and PublicHosts) and to the API URL's
-	// host.
+	// requests per second (0: none known), applied to RateHosts and to the
+	// API URL's host.
 	Rate      float64
 	RateHosts []string
 }
@@ -97,6 +96,7 @@ func Presets() []Preset {
 			AuthStyle:   auth.AuthStyleAuto,
 			// CDSE answers 429 with Retry-After: 2 above about 5 requests/s.
 			Rate:          5,
+			RateHosts:     []string{"sh.dataspace.copernicus.eu", "stac.dataspace.copernicus.eu", "catalogue.dataspace.copernicus.eu"},
 			APIHosts:      []string{"sh.dataspace.copernicus.eu"},
 			PublicHosts:   []string{"stac.dataspace.copernicus.eu", "catalogue.dataspace.copernicus.eu"},
 			DefaultAPIURL: "https://sh.dataspace.copernicus.eu/api/v1/catalog/1.0.0/",
@@ -159,18 +159,4 @@ func ForURL(apiURL string) (Preset, bool) {
 		}
 	}
 	return Preset{}, false
-}
-
-// rateHosts are the hosts p's Rate applies to.
-func (p Preset) rateHosts() []string {
-	if p.RateHosts != nil {
-		return p.RateHosts
-	}
-	var hosts []string
-	for _, h := range append(append([]string{}, p.APIHosts...), p.PublicHosts...) {
-		if !strings.HasPrefix(h, ".") {
-			hosts = append(hosts, h)
-		}
-	}
-	return hosts
 }

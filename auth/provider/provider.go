@@ -130,6 +130,10 @@ type Settings struct {
 	// API's hosts; below 0 removes it; 0 keeps the provider's.
 	Rate float64
 
+	// NoCredentialsHelp is appended to the hint of a refusal by an API to
+	// which no credentials were sent (where to read how to give them).
+	NoCredentialsHelp string
+
 	// Logf, when set, receives notes about what happens at run time (token
 	// requests, renewals, cache problems). No secret is ever passed to it.
 	Logf auth.Logf

@@ -121,6 +121,9 @@ func Resolve(apiURL string, s Settings) (*Resolved, error) {
 	if r.Method == auth.MethodNone {
 		r.m().hosts = nil
 		r.Hint = noCredentialsHint(p, r.Advertised)
+		if s.NoCredentialsHelp != "" {
+			r.Hint += "; " + s.NoCredentialsHelp
+		}
 		return r.finish(l, p)
 	}
 	if u, _ := url.Parse(r.APIURL); u != nil && u.Scheme == "http" && !auth.IsLoopback(u.Hostname()) {
@@ -137,7 +140,7 @@ func (r *Resolved) finish(l *lookup, p Preset) (*Resolved, error) {
 	s := l.s
 	r.Rate, r.RateFrom = p.Rate, "preset "+p.Name
 	if p.Rate > 0 {
-		r.RateHosts = slices.Clone(p.rateHosts())
+		r.RateHosts = slices.Clone(p.RateHosts)
 	}
 	if u, err := url.Parse(r.APIURL); err == nil && u.Host != "" && (p.Rate > 0 || s.Rate != 0) && !slices.Contains(r.RateHosts, u.Host) {
 		r.RateHosts = append(r.RateHosts, u.Host)
@@ -235,8 +238,16 @@ func noCredentialsHint(p Preset, adv *auth.Advertised) string {
 		fmt.Fprintf(&b, "provide %s", credentialWays(p, true))
 		return b.String()
 	}
-	b.WriteString("give credentials: see 'stacq auth providers' for the providers' variables (EDS_CLIENT_ID, CDSE_CLIENT_ID, SH_CLIENT_ID, PL_API_KEY, ...), " +
-		"or --token-url with --client-id (STACQ_TOKEN_URL, STACQ_CLIENT_ID, STACQ_CLIENT_SECRET), --token (STACQ_TOKEN), --api-key (STACQ_API_KEY), --user, or a .netrc entry")
+	var envs []string
+	for _, p := range Presets() {
+		for _, e := range []string{p.Env.ClientID, p.Env.APIKey} {
+			if e != "" && !slices.Contains(envs, e) {
+				envs = append(envs, e)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "give credentials: a provider's (%s, ...), or STACQ_TOKEN_URL with STACQ_CLIENT_ID and STACQ_CLIENT_SECRET, STACQ_TOKEN, STACQ_API_KEY, or a .netrc entry for the host",
+		strings.Join(envs, ", "))
 	return b.String()
 }
 

@@ -106,10 +106,11 @@ func (cf *clientFlags) retryingClient(ctx context.Context, io IO, apiURL string)
 		return nil, policy, err
 	}
 	// Retries sit under authentication, so token requests are retried
-	// too and a 401 reaches the auth layer at once. --timeout bounds each
+	// too and a 401 reaches the auth layer at once; the rate limiter sits
+	// under retries, so every attempt waits its turn. --timeout bounds each
 	// attempt (policy.AttemptTimeout), not the sum of them: no
 	// http.Client.Timeout.
-	var base http.RoundTripper = policy.Transport(t)
+	var base http.RoundTripper = policy.Transport(cf.auth.limits().Transport(t))
 	if trace != nil {
 		trace.next = base
 		base = trace

@@ -1,0 +1,26 @@
+package cli
+
+import "github.com/stacq/stacq/internal/redact"
+
+// withSecrets gives io a set of the credentials this run sends, and wraps
+// Stderr so that none of them is ever printed there, in any encoding it
+// was sent in (raw, URL, JSON, base64, HTTP Basic), whoever prints it:
+// errors, -v traces, server error bodies quoted in messages. The auth
+// layers add what they send; addSecret adds more (a --header value).
+func (o IO) withSecrets() IO {
+	if o.secrets != nil {
+		return o
+	}
+	o.secrets = &redact.Secrets{}
+	if o.Stderr != nil {
+		o.Stderr = o.secrets.Writer(o.Stderr)
+	}
+	return o
+}
+
+// addSecret masks value on Stderr from now on.
+func (o IO) addSecret(value string) {
+	if o.secrets != nil {
+		o.secrets.Add(value)
+	}
+}
