@@ -296,17 +296,7 @@ func (p *Provider) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status := p.refusal(r); status != 0 {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		w.WriteHeader(status)
-		msg := "invalid or expired access token"
-		if status == http.StatusForbidden {
-			msg = "Forbidden"
-		}
-		if p.Echo {
-			msg += "; " + echo(r, "")
-		}
-		json.NewEncoder(w).Encode(map[string]string{"code": http.StatusText(status), "message": msg})
+		p.Refuse(w, r, status)
 		return
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
@@ -357,6 +347,30 @@ func (p *Provider) serveLanding(w http.ResponseWriter) {
   "auth:schemes":%s,
   "links":[{"rel":"self","href":"%s"},{"rel":"search","href":"%s/search","type":"application/geo+json","auth:refs":%s}]}`,
 		p.Schemes, p.APIURL(), p.APIURL(), refs)
+}
+
+// Check says whether the API takes r's credentials: 0 when it does, else
+// the status refusing it (401, or 403 as Expired403 and Forbidden403 say).
+// Servers of other tests put it in front of their own API.
+func (p *Provider) Check(r *http.Request) int {
+	p.APIReqs.Add(1)
+	return p.refusal(r)
+}
+
+// Refuse writes the API's refusal of r with status, echoing r's
+// credentials when Echo is set.
+func (p *Provider) Refuse(w http.ResponseWriter, r *http.Request, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	w.WriteHeader(status)
+	msg := "invalid or expired access token"
+	if status == http.StatusForbidden {
+		msg = "Forbidden"
+	}
+	if p.Echo {
+		msg += "; " + echo(r, "")
+	}
+	json.NewEncoder(w).Encode(map[string]string{"code": http.StatusText(status), "message": msg})
 }
 
 // refusal is the status refusing r, 0 when r is authorized.
