@@ -230,6 +230,18 @@ func TestResolveFromAuthSchemes(t *testing.T) {
 			t.Errorf("method %s hint %q", r.Method, r.Hint)
 		}
 	})
+	t.Run("netrc only where the API takes Basic", func(t *testing.T) {
+		netrc := filepath.Join(t.TempDir(), "netrc")
+		writeFile(t, netrc, "machine stac.example.org login alice password pw-1234\n", 0o600)
+		oauth, _ := auth.ParseAdvertised([]byte(`{"auth:schemes":{"o":{"type":"oauth2","flows":{"clientCredentials":{"tokenUrl":"https://stac.example.org/token","scopes":{}}}}}}`), nil)
+		if r := resolve(t, "https://stac.example.org/v1", Settings{Advertised: oauth, Netrc: netrc}); r.Method != auth.MethodNone {
+			t.Errorf("an API advertising OAuth2 got %s", r.Method)
+		}
+		basic, _ := auth.ParseAdvertised([]byte(`{"auth:schemes":{"b":{"type":"http","scheme":"basic"}}}`), nil)
+		if r := resolve(t, "https://stac.example.org/v1", Settings{Advertised: basic, Netrc: netrc}); r.Method != auth.MethodBasic || r.Chosen == nil {
+			t.Errorf("an API advertising Basic got %s, chosen %v", r.Method, r.Chosen)
+		}
+	})
 }
 
 // advertise reads the landing page's auth:schemes as a caller would.

@@ -60,7 +60,9 @@ func (l *lookup) chooseMethod(r *Resolved, p Preset) error {
 	if v := l.getenv("STACQ_API_KEY"); v != "" && p.Name == ProviderGeneric {
 		return l.useAPIKey(r, p, v, "env STACQ_API_KEY", nil)
 	}
-	if e, from, ok := l.netrcEntry(host, ""); ok {
+	// A .netrc entry is for any API of its host, unless the API says it
+	// wants something else (useAdvertised took it when it wants Basic).
+	if e, from, ok := l.netrcEntry(host, ""); ok && (s.Advertised == nil || len(s.Advertised.ForAPI()) == 0) {
 		return l.useBasic(r, p, e.Login, from, e.Password)
 	}
 	if host != "" && auth.HostMatches(host, p.PublicHosts) || p.Name == ProviderGeneric {

@@ -337,7 +337,7 @@ func printAdvertised(w io.Writer, r *provider.Resolved) {
 	case r.Method == auth.MethodNone:
 		fmt.Fprintf(w, "chosen:\tnone\t(no credentials at hand satisfy an advertised scheme)\n")
 	default:
-		fmt.Fprintf(w, "chosen:\tnone\t(the method comes from the settings)\n")
+		fmt.Fprintf(w, "chosen:\tnone\t(the method does not come from auth:schemes)\n")
 	}
 }
 
