@@ -38,10 +38,10 @@ const keyFile = ".fingerprint-key"
 // secret: a changed (rotated, or mistyped) secret misses the cache and
 // asks the endpoint, so a wrong secret never "works" on a cached token.
 type CacheKey struct {
-	TokenURL string
-	ClientID string
-	Scopes   []string
-	Params   url.Values
+	TokenURL string     // the token endpoint
+	ClientID string     // the client
+	Scopes   []string   // the scopes requested
+	Params   url.Values // extra token request parameters; only a hash of them is stored
 	// Secret is the credential the tokens were issued for. Only a keyed
 	// hash of it, its fingerprint, is stored.
 	Secret string

@@ -99,8 +99,8 @@ const (
 // APIKeyPlacement says where an API key goes: In is APIKeyBasic,
 // APIKeyHeader or APIKeyQuery; Name is the header or query parameter.
 type APIKeyPlacement struct {
-	In   string
-	Name string
+	In   string // APIKeyBasic (the default), APIKeyHeader or APIKeyQuery
+	Name string // the header or query parameter
 }
 
 // String describes p, e.g. `query parameter "api_key"`.

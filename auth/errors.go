@@ -42,6 +42,8 @@ type TokenError struct {
 	Err error
 }
 
+// Error says what failed, with the server's error code and description
+// and what to check.
 func (e *TokenError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: token request to %s", e.Provider, e.TokenURL)
@@ -74,6 +76,7 @@ func (e *TokenError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns Err (an *oauth2.RetrieveError, a network error).
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // Retryable tells the retry package that a rate-limited or failing
@@ -89,10 +92,10 @@ func (e *TokenError) Retryable() bool {
 // after one more try, or a second 403: the credentials are valid but lack
 // permission), or a 401 or 403 to a request sent without credentials.
 type AuthError struct {
-	Provider   string
+	Provider   string // the provider's name, as the Transport was given it
 	Method     string // MethodNone when no credentials were configured
 	Host       string // the API host that refused
-	StatusCode int
+	StatusCode int    // 401 or 403
 	// Renewed: a freshly issued token was refused too, so renewing again
 	// would not help.
 	Renewed bool
@@ -102,6 +105,7 @@ type AuthError struct {
 	Hint string
 }
 
+// Error says who refused what, the server's message and what to check.
 func (e *AuthError) Error() string {
 	var b strings.Builder
 	provider := e.Provider

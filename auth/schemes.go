@@ -27,7 +27,7 @@ const (
 type Scheme struct {
 	Name        string // its key in auth:schemes
 	Type        string // SchemeHTTP, SchemeOAuth2, SchemeAPIKey, ..., or a custom type
-	Description string
+	Description string // instructions for users (CommonMark)
 	// HTTPScheme is the Authorization scheme of an http scheme: "basic",
 	// "bearer", ...
 	HTTPScheme string
@@ -44,12 +44,14 @@ type Scheme struct {
 // implicit) or a signed URL flow of a Scheme. URLs are absolute, resolved
 // against the document's URL.
 type Flow struct {
-	Name                       string
-	AuthorizationURL, TokenURL string
-	RefreshURL                 string
-	Scopes                     []string // the scope names, in document order
-	AuthorizationAPI           string   // signedUrl: the signing endpoint
-	Method, ResponseField      string   // signedUrl: its method and the answer's member holding the URL
+	Name             string   // its key in flows: "clientCredentials", "authorizationCode", ...
+	AuthorizationURL string   // where a user authorizes (authorizationCode, implicit)
+	TokenURL         string   // the token endpoint (clientCredentials, password, authorizationCode)
+	RefreshURL       string   // where tokens are refreshed, when not TokenURL
+	Scopes           []string // the scope names, in document order
+	AuthorizationAPI string   // signedUrl: the signing endpoint
+	Method           string   // signedUrl: the signing endpoint's method
+	ResponseField    string   // signedUrl: the answer's member holding the signed URL
 }
 
 // Flow returns the flow called name.
@@ -98,8 +100,9 @@ func (s Scheme) String() string {
 
 // LinkRefs is a link that names the schemes it needs in auth:refs.
 type LinkRefs struct {
-	Rel, Href string
-	Refs      []string
+	Rel  string   // the link's relation
+	Href string   // its target, absolute when the document's URL was given
+	Refs []string // the names of the schemes it needs
 }
 
 // Advertised is what a STAC document (a landing page, collection, item or
@@ -415,13 +418,14 @@ type Have struct {
 
 // Choice is the scheme Choose picked and how to satisfy it.
 type Choice struct {
+	// Scheme is the advertised scheme chosen.
 	Scheme Scheme
 	// Method is MethodClientCredentials, MethodToken, MethodAPIKey or
 	// MethodBasic.
 	Method string
 	// TokenURL and Scopes are the client credentials flow's.
 	TokenURL string
-	Scopes   []string
+	Scopes   []string // the flow's scope names
 	// APIKey says where an API key goes.
 	APIKey APIKeyPlacement
 }

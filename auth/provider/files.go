@@ -11,8 +11,8 @@ import (
 
 // FileCredentials are an OAuth2 client id and secret read from a file.
 type FileCredentials struct {
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
+	ClientID     string `json:"client_id"`     // the OAuth2 client id
+	ClientSecret string `json:"client_secret"` // its secret
 }
 
 // ParseCredentialsFile parses a JSON credentials file

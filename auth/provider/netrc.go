@@ -8,8 +8,8 @@ import (
 // NetrcEntry is one machine (or the default) of a .netrc file.
 type NetrcEntry struct {
 	Machine  string // "" for the default entry
-	Login    string
-	Password string
+	Login    string // the user name
+	Password string // the password
 }
 
 // String keeps fmt from printing the password.
@@ -24,7 +24,7 @@ func (e NetrcEntry) GoString() string { return e.String() }
 // requests and pystac-client (NASA Earthdata relies on it) for HTTP Basic
 // credentials per host.
 type Netrc struct {
-	Entries []NetrcEntry
+	Entries []NetrcEntry // in file order
 }
 
 // Lookup returns the login and password for host (a name without port):

@@ -10,10 +10,11 @@ import (
 // PresetEnv names a provider's environment variables; empty fields are
 // not read.
 type PresetEnv struct {
-	ClientID, ClientSecret string
-	TokenURL               string // overrides Preset.TokenURL
-	APIURL                 string // overrides the API base URL (Preset.APIPath is appended)
-	APIKey                 string
+	ClientID     string // the OAuth2 client id
+	ClientSecret string // its secret
+	TokenURL     string // overrides Preset.TokenURL
+	APIURL       string // overrides the API base URL (Preset.APIPath is appended)
+	APIKey       string // an API key
 }
 
 // Preset is what is known about one provider: its token endpoint, auth
@@ -22,12 +23,14 @@ type PresetEnv struct {
 // URL in it can be overridden (Settings, Env), so a preset can point at a
 // local test server.
 type Preset struct {
-	Name, Description string
-	TokenURL          string
+	Name        string // what Settings.Provider takes
+	Description string // a line for listings
+	TokenURL    string // the OAuth2 token endpoint of client credentials
 	// TokenURLNote says where the token URL comes from and where a user
 	// finds their own.
 	TokenURLNote string
-	AuthStyle    auth.AuthStyle
+	// AuthStyle is how clients authenticate at the token endpoint.
+	AuthStyle auth.AuthStyle
 	// APIHosts are the hosts whose APIs take these credentials; an entry
 	// starting with "." matches every subdomain. The host of an overridden
 	// API URL (Env.APIURL) is added at resolve time.
@@ -41,7 +44,8 @@ type Preset struct {
 	DefaultAPIURL string
 	// APIPath is appended to the base URL read from Env.APIURL.
 	APIPath string
-	Env     PresetEnv
+	// Env names the provider's environment variables.
+	Env PresetEnv
 	// DotEnvFiles are KEY=VALUE files looked up in Settings.Dir, first wins.
 	DotEnvFiles []string
 	// CredentialsFiles are JSON credentials files looked up in Settings.Dir.
@@ -50,7 +54,7 @@ type Preset struct {
 	// requests per second (0: none known), applied to RateHosts and to the
 	// API URL's host.
 	Rate      float64
-	RateHosts []string
+	RateHosts []string // the hosts Rate applies to
 }
 
 // Provider names that are not presets of a provider.

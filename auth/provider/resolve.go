@@ -32,11 +32,12 @@ type Resolved struct {
 	// TokenURL (redacted), ClientID, AuthStyle and Scopes describe the
 	// client credentials method.
 	TokenURL  string
-	ClientID  string
-	AuthStyle auth.AuthStyle
-	Scopes    []string
-	// User is the HTTP Basic user; APIKeyIn says where an API key goes.
-	User     string
+	ClientID  string         // the client
+	AuthStyle auth.AuthStyle // its authentication at the token endpoint
+	Scopes    []string       // the scopes requested
+	// User is the HTTP Basic user.
+	User string
+	// APIKeyIn says where an API key goes.
 	APIKeyIn auth.APIKeyPlacement
 	// CacheFile is the token cache file; empty when not caching.
 	CacheFile string
@@ -57,8 +58,8 @@ type Resolved struct {
 	// Rate is the request rate per host applied to RateHosts (requests
 	// per second; 0: none), with where it came from.
 	Rate      float64
-	RateHosts []string
-	RateFrom  string
+	RateHosts []string // the hosts Rate applies to
+	RateFrom  string   // "preset NAME" or "setting"
 	// Hint says what to do when the API refuses: what to check, or, with
 	// no credentials, how to give them.
 	Hint string

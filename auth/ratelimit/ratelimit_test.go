@@ -53,7 +53,7 @@ func TestLimiterKeepsUnderTheRate(t *testing.T) {
 				lim.Set(host, rate, 1)
 			}
 			var mu sync.Mutex
-			pol := retry.Policy{MaxAttempts: 10, OnRetry: func(retry.Info) { mu.Lock(); f.retries++; mu.Unlock() }}
+			pol := retry.Policy{MaxAttempts: 100, MaxWait: time.Hour, OnRetry: func(retry.Info) { mu.Lock(); f.retries++; mu.Unlock() }}
 			stack := pol.Transport(lim.Transport(handlerTransport{p.Handler()}))
 			cc, err := auth.NewClientCredentialsSource(auth.ClientCredentials{
 				TokenURL: p.TokenURL(), ClientID: p.ClientID, ClientSecret: p.Secret,
