@@ -301,9 +301,10 @@ func (d *DiskCache) fileKey(create bool) (*fileKey, error) {
 	return d.fk, nil
 }
 
-// load reads and checks the file. Called with d.mu held.
-func (d *DiskCache) load() (*cacheFile, error) {
-	fh, err := os.Open(d.path)
+// readOwned reads the file at path, at most limit bytes, refusing one
+// that is not the user's.
+func readOwned(path string, limit int64) ([]byte, error) {
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -315,12 +316,21 @@ func (d *DiskCache) load() (*cacheFile, error) {
 	if err := checkOwned(fi, false); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, maxCacheFile+1))
+	data, err := io.ReadAll(io.LimitReader(fh, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxCacheFile {
-		return nil, errors.New("token cache file too large")
+	if int64(len(data)) > limit {
+		return nil, errors.New("file too large")
+	}
+	return data, nil
+}
+
+// load reads and checks the file. Called with d.mu held.
+func (d *DiskCache) load() (*cacheFile, error) {
+	data, err := readOwned(d.path, maxCacheFile)
+	if err != nil {
+		return nil, err
 	}
 	fk, err := d.fileKey(false)
 	if err != nil {
@@ -418,21 +428,12 @@ func fingerprintKey(dir string, create bool) ([]byte, error) {
 }
 
 func readKey(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
+	data, err := readOwned(path, 256)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	defer fh.Close()
-	fi, err := fh.Stat()
 	if err != nil {
-		return nil, err
-	}
-	if err := checkOwned(fi, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", keyFile, err)
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, 256))
-	if err != nil {
-		return nil, err
 	}
 	k, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(k) < 16 {

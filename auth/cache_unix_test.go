@@ -32,7 +32,7 @@ func TestCacheRefusesForeignFiles(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	s := p.settings()
 	s.Logf = logf
-	r := resolve(t, p.apiURL(), s)
+	r := resolve(t, p.APIURL(), s)
 	if _, err := r.Token(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestCacheRefusesForeignFiles(t *testing.T) {
 	if err := os.Chown(r.CacheFile, other, other); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := resolve(t, p.apiURL(), s).Token(t.Context()); err != nil {
+	if _, err := resolve(t, p.APIURL(), s).Token(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	wantCount(t, "token requests with a planted file", &p.TokenReqs, 2)
@@ -53,7 +53,7 @@ func TestCacheRefusesForeignFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := resolve(t, p.apiURL(), s).Token(t.Context()); err != nil {
+		if _, err := resolve(t, p.APIURL(), s).Token(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func TestCacheRefusesForeignFiles(t *testing.T) {
 	// A group-writable directory of the user's: refused too.
 	os.Chown(dir, os.Geteuid(), os.Getegid())
 	os.Chmod(dir, 0o770)
-	if _, err := resolve(t, p.apiURL(), s).Token(t.Context()); err != nil {
+	if _, err := resolve(t, p.APIURL(), s).Token(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	wantCount(t, "token requests with a group-writable directory", &p.TokenReqs, 5)

@@ -131,7 +131,7 @@ func NewAPIKey(key string, p APIKeyPlacement) (Credentials, error) {
 	default:
 		return nil, fmt.Errorf("API key style %q: want %q, %q or %q", p.In, APIKeyBasic, APIKeyHeader, APIKeyQuery)
 	}
-	if p.In == APIKeyHeader && p.Name != "" && !validHeaderName(p.Name) {
+	if p.In == APIKeyHeader && p.Name != "" && !ValidHeaderName(p.Name) {
 		return nil, fmt.Errorf("API key header %q is not a valid header name", p.Name)
 	}
 	return &apiKey{key: hide(key), p: p}, nil
@@ -190,8 +190,10 @@ func (b *basic) String() string { return fmt.Sprintf("auth.Basic(%q, ***)", b.us
 // GoString is String, for %#v.
 func (b *basic) GoString() string { return b.String() }
 
-// validHeaderName says name is an HTTP field name (RFC 9110 token).
-func validHeaderName(name string) bool {
+// ValidHeaderName reports whether name is an HTTP field name (an RFC 9110
+// token), as the header of an API key, or any header a client adds, must
+// be.
+func ValidHeaderName(name string) bool {
 	if name == "" {
 		return false
 	}

@@ -37,13 +37,13 @@ func TestKeycloakAcceptsBothStyles(t *testing.T) {
 			p := newProvider(t, "both", tt.path)
 			s := p.settings()
 			s.AuthStyle = tt.style
-			r := resolve(t, p.apiURL(), s)
+			r := resolve(t, p.APIURL(), s)
 			if r.Method != MethodClientCredentials || r.cc.cfg.AuthStyle != AuthStyle(cmp.Or(tt.style, "auto")) {
 				t.Fatalf("method %s style %s", r.Method, r.cc.cfg.AuthStyle)
 			}
 			c := r.Client(nil)
 			for range 3 {
-				get(t, c, p.apiURL()+"/search")
+				get(t, c, p.APIURL()+"/search")
 			}
 			wantCount(t, "token requests", &p.TokenReqs, 1)
 			wantCount(t, "API requests", &p.APIReqs, 3)
@@ -61,8 +61,8 @@ func TestHydraBodyClientAutoDetect(t *testing.T) {
 	p := newProvider(t, "body", "/oauth2/token")
 	s := p.settings()
 	s.AuthStyle = "auto"
-	r := resolve(t, p.apiURL(), s)
-	get(t, r.Client(nil), p.apiURL()+"/search")
+	r := resolve(t, p.APIURL(), s)
+	get(t, r.Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests", &p.TokenReqs, 2)
 	if fmt.Sprint(p.Styles) != "[basic body]" {
 		t.Errorf("styles tried %v, want [basic body]", p.Styles)
@@ -70,14 +70,14 @@ func TestHydraBodyClientAutoDetect(t *testing.T) {
 
 	// The token expires: the same process renews with the body at once.
 	p.Clock.Advance(time.Hour)
-	get(t, r.Client(nil), p.apiURL()+"/search")
+	get(t, r.Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests after expiry", &p.TokenReqs, 3)
 
 	// A new run (fresh Resolve, same cache) after another hour: the cache
 	// file remembered the style.
 	p.Clock.Advance(time.Hour)
-	r2 := resolve(t, p.apiURL(), s)
-	get(t, r2.Client(nil), p.apiURL()+"/search")
+	r2 := resolve(t, p.APIURL(), s)
+	get(t, r2.Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests in the next run", &p.TokenReqs, 4)
 	if fmt.Sprint(p.Styles) != "[basic body body body]" {
 		t.Errorf("styles tried %v, want [basic body body body]", p.Styles)
@@ -91,7 +91,7 @@ func TestCognitoBasicOnly(t *testing.T) {
 		p := newProvider(t, "basic", "/oauth2/token")
 		s := p.settings()
 		s.AuthStyle = "body"
-		_, err := resolve(t, p.apiURL(), s).Token(context.Background())
+		_, err := resolve(t, p.APIURL(), s).Token(context.Background())
 		var te *TokenError
 		if !errors.As(err, &te) || te.ErrorCode != "invalid_client" || te.StatusCode != 400 {
 			t.Fatalf("err = %v, want invalid_client TokenError", err)
@@ -100,7 +100,7 @@ func TestCognitoBasicOnly(t *testing.T) {
 	})
 	t.Run("auto", func(t *testing.T) {
 		p := newProvider(t, "basic", "/oauth2/token")
-		if _, err := resolve(t, p.apiURL(), p.settings()).Token(context.Background()); err != nil {
+		if _, err := resolve(t, p.APIURL(), p.settings()).Token(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		wantCount(t, "token requests", &p.TokenReqs, 1)
@@ -116,8 +116,8 @@ func TestWrongSecret(t *testing.T) {
 			s := p.settings()
 			s.AuthStyle = style
 			s.ClientSecret = "Wr0ng-Secret/+="
-			r := resolve(t, p.apiURL(), s)
-			resp, err := r.Client(nil).Get(p.apiURL() + "/search")
+			r := resolve(t, p.APIURL(), s)
+			resp, err := r.Client(nil).Get(p.APIURL() + "/search")
 			if err == nil {
 				resp.Body.Close()
 				t.Fatal("no error")
@@ -161,7 +161,7 @@ func TestConcurrentRequestsShareOneToken(t *testing.T) {
 			p := newProvider(t, "both", "/oauth/token")
 			s := p.settings()
 			s.NoTokenCache = !cache
-			r := resolve(t, p.apiURL(), s)
+			r := resolve(t, p.APIURL(), s)
 			c := r.Client(nil)
 			var wg sync.WaitGroup
 			errs := make(chan error, 50)
@@ -169,7 +169,7 @@ func TestConcurrentRequestsShareOneToken(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					resp, err := c.Get(fmt.Sprintf("%s/search?page=%d", p.apiURL(), i%5+1))
+					resp, err := c.Get(fmt.Sprintf("%s/search?page=%d", p.APIURL(), i%5+1))
 					if err != nil {
 						errs <- err
 						return
@@ -198,8 +198,8 @@ func TestTokenCacheAcrossRuns(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	s := p.settings()
 	for run := range 20 {
-		r := resolve(t, p.apiURL(), s)
-		get(t, r.Client(nil), p.apiURL()+"/search")
+		r := resolve(t, p.APIURL(), s)
+		get(t, r.Client(nil), p.APIURL()+"/search")
 		p.Clock.Advance(2 * time.Minute) // 20 runs span 40 minutes of a 1h token
 		if run == 0 && r.CacheFile == "" {
 			t.Fatal("no cache file")
@@ -208,7 +208,7 @@ func TestTokenCacheAcrossRuns(t *testing.T) {
 	wantCount(t, "token requests", &p.TokenReqs, 1)
 	wantCount(t, "API requests", &p.APIReqs, 20)
 
-	r := resolve(t, p.apiURL(), s)
+	r := resolve(t, p.APIURL(), s)
 	fi, err := os.Stat(r.CacheFile)
 	if err != nil {
 		t.Fatal(err)
@@ -242,11 +242,11 @@ func TestTokenCacheAcrossRuns(t *testing.T) {
 
 	// An hour later the cached token is stale: one new request.
 	p.Clock.Advance(time.Hour)
-	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	get(t, resolve(t, p.APIURL(), s).Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests after the hour", &p.TokenReqs, 2)
 
 	// Logout forgets it: the next run asks again.
-	if err := resolve(t, p.apiURL(), s).Logout(); err != nil {
+	if err := resolve(t, p.APIURL(), s).Logout(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(r.CacheFile); !errors.Is(err, os.ErrNotExist) {
@@ -255,7 +255,7 @@ func TestTokenCacheAcrossRuns(t *testing.T) {
 	if _, _, ok := r.CachedToken(); ok {
 		t.Error("CachedToken after Logout: ok")
 	}
-	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	get(t, resolve(t, p.APIURL(), s).Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests after logout", &p.TokenReqs, 3)
 	if err := r.Logout(); err != nil {
 		t.Fatal(err)
@@ -278,10 +278,10 @@ func TestCorruptOrForeignCacheFile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := newProvider(t, "both", "/oauth/token")
 			s := p.settings()
-			r := resolve(t, p.apiURL(), s)
-			content = strings.ReplaceAll(content, "TOKENURL", p.tokenURL())
+			r := resolve(t, p.APIURL(), s)
+			content = strings.ReplaceAll(content, "TOKENURL", p.TokenURL())
 			writeFile(t, r.CacheFile, content, 0o600)
-			get(t, r.Client(nil), p.apiURL()+"/search")
+			get(t, r.Client(nil), p.APIURL()+"/search")
 			wantCount(t, "token requests", &p.TokenReqs, 1)
 			tok, _, ok := r.CachedToken()
 			if !ok || tok.AccessToken != "tok-1" {
@@ -297,14 +297,14 @@ func TestNoTokenCache(t *testing.T) {
 	s := p.settings()
 	s.NoTokenCache = true
 	for range 3 {
-		get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+		get(t, resolve(t, p.APIURL(), s).Client(nil), p.APIURL()+"/search")
 	}
 	wantCount(t, "token requests", &p.TokenReqs, 3)
 	entries, _ := os.ReadDir(s.CacheDir)
 	if len(entries) != 0 {
 		t.Errorf("cache dir not empty: %v", entries)
 	}
-	if r := resolve(t, p.apiURL(), s); r.CacheFile != "" {
+	if r := resolve(t, p.APIURL(), s); r.CacheFile != "" {
 		t.Errorf("CacheFile = %q", r.CacheFile)
 	}
 }
@@ -314,7 +314,7 @@ func TestNoTokenCache(t *testing.T) {
 func TestJWTExpiryWithoutExpiresIn(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	p.JWT = true
-	r := resolve(t, p.apiURL(), p.settings())
+	r := resolve(t, p.APIURL(), p.settings())
 	c := r.Client(nil)
 	tok, err := r.Token(context.Background())
 	if err != nil {
@@ -325,7 +325,7 @@ func TestJWTExpiryWithoutExpiresIn(t *testing.T) {
 	}
 	// Page through for 2.5 hours, a page every 5 minutes.
 	for range 30 {
-		get(t, c, p.apiURL()+"/search")
+		get(t, c, p.APIURL()+"/search")
 		p.Clock.Advance(5 * time.Minute)
 	}
 	wantCount(t, "token requests", &p.TokenReqs, 3)
@@ -362,9 +362,9 @@ func TestRenewMargin(t *testing.T) {
 func TestShortLifetime(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	p.Lifetime = 5 * time.Minute
-	c := resolve(t, p.apiURL(), p.settings()).Client(nil)
+	c := resolve(t, p.APIURL(), p.settings()).Client(nil)
 	for range 60 { // 30 minutes, a request every 30s
-		get(t, c, p.apiURL()+"/search")
+		get(t, c, p.APIURL()+"/search")
 		p.Clock.Advance(30 * time.Second)
 	}
 	// Renewed 30s before each expiry: at 4.5, 9, 13.5, ... minutes.
@@ -378,9 +378,9 @@ func TestShortLifetime(t *testing.T) {
 func TestRevocationMidPaging(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	s := p.settings()
-	r := resolve(t, p.apiURL(), s)
+	r := resolve(t, p.APIURL(), s)
 	c := r.Client(nil)
-	u := p.apiURL() + "/search"
+	u := p.APIURL() + "/search"
 	for page := 1; u != ""; page++ {
 		if page == 3 {
 			p.Rotate()
@@ -401,7 +401,7 @@ func TestRevocationMidPaging(t *testing.T) {
 		t.Errorf("cache holds %+v, want the renewed token", tok)
 	}
 	// The next run uses the renewed token from the cache.
-	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	get(t, resolve(t, p.APIURL(), s).Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests in the next run", &p.TokenReqs, 2)
 }
 
@@ -412,12 +412,12 @@ func TestRetryReplaysPOSTBody(t *testing.T) {
 	for _, getBody := range []bool{true, false} {
 		t.Run(fmt.Sprint("GetBody=", getBody), func(t *testing.T) {
 			p := newProvider(t, "both", "/oauth/token")
-			c := resolve(t, p.apiURL(), p.settings()).Client(nil)
-			if _, err := c.Get(p.apiURL() + "/search"); err != nil {
+			c := resolve(t, p.APIURL(), p.settings()).Client(nil)
+			if _, err := c.Get(p.APIURL() + "/search"); err != nil {
 				t.Fatal(err)
 			}
 			p.Rotate()
-			req, _ := http.NewRequest(http.MethodPost, p.apiURL()+"/search", strings.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, p.APIURL()+"/search", strings.NewReader(body))
 			if !getBody {
 				req.GetBody = nil
 				req.Body = io.NopCloser(strings.NewReader(body)) // a reader http cannot rewind
@@ -446,8 +446,8 @@ func TestRetryReplaysPOSTBody(t *testing.T) {
 func TestSecond401IsAuthError(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	p.APIKey = "only-api-keys-here" // the API accepts no token at all
-	r := resolve(t, p.apiURL(), p.settings())
-	resp, err := r.Client(nil).Get(p.apiURL() + "/search")
+	r := resolve(t, p.APIURL(), p.settings())
+	resp, err := r.Client(nil).Get(p.APIURL() + "/search")
 	if err == nil {
 		resp.Body.Close()
 		t.Fatal("no error")
@@ -469,11 +469,11 @@ func TestSecond401IsAuthError(t *testing.T) {
 // A static token cannot be renewed: the first 401 is the error.
 func TestStaticTokenRefused(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
-	r := resolve(t, p.apiURL(), chainConfig{Token: "expired-token-value"})
+	r := resolve(t, p.APIURL(), chainConfig{Token: "expired-token-value"})
 	if r.Method != MethodToken {
 		t.Fatalf("method %s", r.Method)
 	}
-	_, err := r.Client(nil).Get(p.apiURL() + "/search")
+	_, err := r.Client(nil).Get(p.APIURL() + "/search")
 	var ae *AuthError
 	if !errors.As(err, &ae) || ae.Renewed || !strings.Contains(err.Error(), "STACQ_TOKEN") {
 		t.Fatalf("err = %v", err)
@@ -508,8 +508,8 @@ func TestTokenEndpointRateLimited(t *testing.T) {
 			pol.OnRetry = func(i retry.Info) { waits = append(waits, i.Wait) }
 			s := p.settings()
 			s.NoTokenCache = true
-			s.HTTPClient = &http.Client{Transport: pol.Transport(handlerTransport{p.Handler()})}
-			fn(t.Context(), resolve(t, p.apiURL(), s))
+			s.HTTPClient = &http.Client{Transport: pol.Transport(handlerTransport{H: p.Handler()})}
+			fn(t.Context(), resolve(t, p.APIURL(), s))
 		})
 		return waits
 	}
@@ -593,7 +593,7 @@ func TestTokenEndpointServerError(t *testing.T) {
 		fmt.Fprint(w, "<html><body>503 Service Temporarily Unavailable</body></html>")
 		return true
 	}
-	_, err := resolve(t, p.apiURL(), p.settings()).Client(nil).Get(p.apiURL() + "/search")
+	_, err := resolve(t, p.APIURL(), p.settings()).Client(nil).Get(p.APIURL() + "/search")
 	var te *TokenError
 	if !errors.As(err, &te) || !te.ServerError || te.StatusCode != 503 {
 		t.Fatalf("err = %v, want a server error", err)
@@ -612,11 +612,11 @@ func TestTokenEndpointRedirectNotFollowed(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	other := newProvider(t, "both", "/oauth/token")
 	p.TokenFault = func(w http.ResponseWriter, _ *http.Request, n int64) bool {
-		w.Header().Set("Location", other.tokenURL())
+		w.Header().Set("Location", other.TokenURL())
 		w.WriteHeader(http.StatusTemporaryRedirect)
 		return true
 	}
-	_, err := resolve(t, p.apiURL(), p.settings()).Token(context.Background())
+	_, err := resolve(t, p.APIURL(), p.settings()).Token(context.Background())
 	var te *TokenError
 	if !errors.As(err, &te) || te.StatusCode != 307 || !strings.Contains(err.Error(), "redirects") {
 		t.Fatalf("err = %v", err)
@@ -672,15 +672,7 @@ func (f sourceFunc) Token(ctx context.Context) (*oauth2.Token, error) { return f
 
 func writeFile(t *testing.T, name, content string, mode os.FileMode) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(name, mode); err != nil {
-		t.Fatal(err)
-	}
+	authtest.WriteFile(t, name, content, mode)
 }
 
 // Scopes and extra parameters (audience) go to the token endpoint, and a
@@ -690,15 +682,15 @@ func TestScopesAndParams(t *testing.T) {
 	s := p.settings()
 	s.Scopes = []string{"stac:read", "stac:search"}
 	s.Params = url.Values{"audience": {"https://api.example.com"}}
-	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
-	get(t, resolve(t, p.apiURL(), s).Client(nil), p.apiURL()+"/search")
+	get(t, resolve(t, p.APIURL(), s).Client(nil), p.APIURL()+"/search")
+	get(t, resolve(t, p.APIURL(), s).Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests", &p.TokenReqs, 1)
 	if got := p.Forms[0].Encode(); got != "audience=https%3A%2F%2Fapi.example.com&grant_type=client_credentials&scope=stac%3Aread+stac%3Asearch" {
 		t.Errorf("token request form %s", got)
 	}
 	s.Params = url.Values{"audience": {"https://other.example.com"}}
-	r := resolve(t, p.apiURL(), s)
-	get(t, r.Client(nil), p.apiURL()+"/search")
+	r := resolve(t, p.APIURL(), s)
+	get(t, r.Client(nil), p.APIURL()+"/search")
 	wantCount(t, "token requests for another audience", &p.TokenReqs, 2)
 	data, _ := os.ReadFile(r.CacheFile)
 	if strings.Contains(string(data), "other.example.com") {
@@ -734,11 +726,11 @@ func TestLogfAndUnwritableCache(t *testing.T) {
 		s.Logf("retry %d/%d: %s %s: %d (rate-limiting)", i.Attempt+1, i.Max, i.Method, i.URL, i.Status)
 	}}
 	s.HTTPClient = &http.Client{Transport: pol.Transport(nil)}
-	r := resolve(t, p.apiURL(), s)
+	r := resolve(t, p.APIURL(), s)
 	c := r.Client(nil)
-	get(t, c, p.apiURL()+"/search")
+	get(t, c, p.APIURL()+"/search")
 	p.Rotate()
-	get(t, c, p.apiURL()+"/search")
+	get(t, c, p.APIURL()+"/search")
 	tok, err := r.TokenSource().Token()
 	if err != nil || tok.AccessToken != "tok-2" {
 		t.Errorf("TokenSource().Token() = %v, %v", tok, err)
@@ -774,7 +766,7 @@ func TestExpiresInForms(t *testing.T) {
 				fmt.Fprint(w, answer.body)
 				return true
 			}
-			tok, err := resolve(t, p.apiURL(), p.settings()).Token(t.Context())
+			tok, err := resolve(t, p.APIURL(), p.settings()).Token(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -791,12 +783,12 @@ func TestTokenEndpointUnreachable(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	s := p.settings()
 	p.Srv.Close()
-	_, err := resolve(t, p.apiURL(), s).Token(t.Context())
+	_, err := resolve(t, p.APIURL(), s).Token(t.Context())
 	var te *TokenError
 	if !errors.As(err, &te) || te.StatusCode != 0 {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"token request to " + p.tokenURL() + " failed: Post", "check the token URL and the network"} {
+	for _, want := range []string{"token request to " + p.TokenURL() + " failed: Post", "check the token URL and the network"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -807,15 +799,15 @@ func TestTokenEndpointUnreachable(t *testing.T) {
 // tokens renew the token once between them.
 func TestConcurrent401sRenewOnce(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
-	c := resolve(t, p.apiURL(), p.settings()).Client(nil)
-	get(t, c, p.apiURL()+"/search")
+	c := resolve(t, p.APIURL(), p.settings()).Client(nil)
+	get(t, c, p.APIURL()+"/search")
 	p.Rotate()
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := c.Post(p.apiURL()+"/search", "application/json", strings.NewReader(`{"limit":1}`))
+			resp, err := c.Post(p.APIURL()+"/search", "application/json", strings.NewReader(`{"limit":1}`))
 			if err != nil {
 				t.Error(err)
 				return

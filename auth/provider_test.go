@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"sync/atomic"
@@ -21,21 +19,15 @@ const (
 	testSecret   = authtest.Secret
 )
 
-// provider is an authtest.Provider closed at the end of the test.
+// provider is the fake provider of a test.
 type provider struct {
 	*authtest.Provider
 	t *testing.T
 }
 
 func newProvider(t *testing.T, style, tokenPath string) *provider {
-	t.Helper()
-	p := &provider{Provider: authtest.New(style, tokenPath), t: t}
-	t.Cleanup(p.Close)
-	return p
+	return &provider{authtest.NewT(t, style, tokenPath), t}
 }
-
-func (p *provider) tokenURL() string { return p.TokenURL() }
-func (p *provider) apiURL() string   { return p.APIURL() }
 
 // chainConfig is what a test wants of a chain of layers: the client
 // credentials of a generic provider (or a static Token), with or without
@@ -58,7 +50,7 @@ type chainConfig struct {
 // and the provider's clock.
 func (p *provider) settings() chainConfig {
 	return chainConfig{
-		TokenURL: p.tokenURL(), ClientID: p.ClientID, ClientSecret: p.Secret,
+		TokenURL: p.TokenURL(), ClientID: p.ClientID, ClientSecret: p.Secret,
 		CacheDir: p.t.TempDir(), now: p.Clock.Now,
 	}
 }
@@ -155,45 +147,16 @@ func (c *chain) Logout() error {
 	return c.disk.Forget()
 }
 
-// get fetches url with c and fails the test on an error or a non-200
-// answer.
 func get(t *testing.T, c *http.Client, u string) string {
 	t.Helper()
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading: %v", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s: %s", u, resp.Status, data)
-	}
-	return string(data)
+	return authtest.Get(t, c, u)
 }
 
 func wantCount(t *testing.T, what string, got *atomic.Int64, want int64) {
 	t.Helper()
-	if n := got.Load(); n != want {
-		t.Errorf("%s = %d, want %d", what, n, want)
-	}
+	authtest.WantCount(t, what, got, want)
 }
 
 func makeJWT(claims map[string]any) string { return authtest.MakeJWT(claims) }
 
-// handlerTransport serves requests with h in memory: no sockets, so a
-// synctest bubble's clock advances whenever every goroutine waits.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
+type handlerTransport = authtest.HandlerTransport

@@ -27,11 +27,11 @@ import (
 func TestEarthDaily403Renews(t *testing.T) {
 	p := newProvider(t, "basic", "/oauth2/token")
 	p.Expired403 = true
-	r := resolve(t, p.apiURL(), p.settings())
+	r := resolve(t, p.APIURL(), p.settings())
 	c := r.Client(nil)
-	get(t, c, p.apiURL()+"/search")
+	get(t, c, p.APIURL()+"/search")
 	p.Rotate()
-	get(t, c, p.apiURL()+"/search?page=2")
+	get(t, c, p.APIURL()+"/search?page=2")
 	wantCount(t, "token requests", &p.TokenReqs, 2)
 	wantCount(t, "API requests", &p.APIReqs, 3) // the 403 and its retry
 	if tok, _, ok := r.CachedToken(); !ok || tok.AccessToken != "tok-2" {
@@ -45,9 +45,9 @@ func TestEarthDaily403Renews(t *testing.T) {
 func TestSecond403IsPermissionError(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	p.Forbidden403 = true
-	c := resolve(t, p.apiURL(), p.settings()).Client(nil)
+	c := resolve(t, p.APIURL(), p.settings()).Client(nil)
 	for i := range 3 {
-		resp, err := c.Get(p.apiURL() + "/collections/private/items")
+		resp, err := c.Get(p.APIURL() + "/collections/private/items")
 		if err == nil {
 			resp.Body.Close()
 			t.Fatalf("request %d: %s, want an error", i, resp.Status)
@@ -65,24 +65,6 @@ func TestSecond403IsPermissionError(t *testing.T) {
 	wantCount(t, "API requests", &p.APIReqs, 4)
 }
 
-// A 403 to credentials that cannot be renewed is the API's answer: handed
-// back as it is, with no token request.
-func TestStatic403PassedOn(t *testing.T) {
-	p := newProvider(t, "both", "/oauth/token")
-	p.Expired403 = true
-	c := resolve(t, p.apiURL(), chainConfig{Token: "not-a-valid-token"}).Client(nil)
-	resp, err := c.Get(p.apiURL() + "/search")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 403 {
-		t.Errorf("status %d, want 403", resp.StatusCode)
-	}
-	wantCount(t, "token requests", &p.TokenReqs, 0)
-	wantCount(t, "API requests", &p.APIReqs, 1)
-}
-
 // A 401 right after a renewal (the new token has not reached every server
 // yet) gets one more try after DefaultRetryDelay, measured on a synctest
 // clock over an in-memory transport.
@@ -91,15 +73,15 @@ func Test401RightAfterRenewal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := p.settings()
 		s.NoTokenCache = true
-		s.HTTPClient = &http.Client{Transport: handlerTransport{p.Handler()}}
-		r := resolve(t, p.apiURL(), s)
+		s.HTTPClient = &http.Client{Transport: handlerTransport{H: p.Handler()}}
+		r := resolve(t, p.APIURL(), s)
 		r.tr.RetryDelay = 0 // the default
 		c := r.Client(s.HTTPClient)
-		get(t, c, p.apiURL()+"/search")
+		get(t, c, p.APIURL()+"/search")
 		p.Rotate()
 		p.RefuseFresh = 1
 		start := time.Now()
-		get(t, c, p.apiURL()+"/search")
+		get(t, c, p.APIURL()+"/search")
 		if d := time.Since(start); d != DefaultRetryDelay {
 			t.Errorf("took %v, want the one wait of %v", d, DefaultRetryDelay)
 		}
@@ -121,10 +103,10 @@ func TestUnknownLifetime(t *testing.T) {
 			p := newProvider(t, "both", "/oauth/token")
 			p.Lifetime = 24 * time.Hour // the server still takes it
 			setup(p)
-			r := resolve(t, p.apiURL(), p.settings())
+			r := resolve(t, p.APIURL(), p.settings())
 			c := r.Client(nil)
 			for range 20 {
-				get(t, c, p.apiURL()+"/search")
+				get(t, c, p.APIURL()+"/search")
 				p.Clock.Advance(10 * time.Minute)
 			}
 			wantCount(t, "token requests", &p.TokenReqs, 1)
@@ -134,7 +116,7 @@ func TestUnknownLifetime(t *testing.T) {
 			}
 			// Until the API refuses it.
 			p.Rotate()
-			get(t, c, p.apiURL()+"/search")
+			get(t, c, p.APIURL()+"/search")
 			wantCount(t, "token requests after the refusal", &p.TokenReqs, 2)
 		})
 	}
@@ -146,13 +128,13 @@ func TestCacheKeyedBySecret(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	s := p.settings()
 	s.AuthStyle = "basic" // one request per attempt
-	tok1, err := resolve(t, p.apiURL(), s).Token(t.Context())
+	tok1, err := resolve(t, p.APIURL(), s).Token(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	wrong := s
 	wrong.ClientSecret = "a-wrong-secret"
-	_, err = resolve(t, p.apiURL(), wrong).Token(t.Context())
+	_, err = resolve(t, p.APIURL(), wrong).Token(t.Context())
 	var te *TokenError
 	if !errors.As(err, &te) || te.ErrorCode != "invalid_client" {
 		t.Fatalf("wrong secret: err = %v, want invalid_client from the endpoint", err)
@@ -160,7 +142,7 @@ func TestCacheKeyedBySecret(t *testing.T) {
 	wantCount(t, "token requests", &p.TokenReqs, 2)
 	// The file still holds the good secret's token, which the good
 	// secret reuses.
-	tok, err := resolve(t, p.apiURL(), s).Token(t.Context())
+	tok, err := resolve(t, p.APIURL(), s).Token(t.Context())
 	if err != nil || tok.AccessToken != tok1.AccessToken {
 		t.Fatalf("good secret again: %v, %v", tok, err)
 	}
@@ -169,11 +151,11 @@ func TestCacheKeyedBySecret(t *testing.T) {
 	p.Secret = "rotated-secret"
 	rot := s
 	rot.ClientSecret = "rotated-secret"
-	if tok, err := resolve(t, p.apiURL(), rot).Token(t.Context()); err != nil || tok.AccessToken == tok1.AccessToken {
+	if tok, err := resolve(t, p.APIURL(), rot).Token(t.Context()); err != nil || tok.AccessToken == tok1.AccessToken {
 		t.Fatalf("rotated secret: %v, %v", tok, err)
 	}
 	wantCount(t, "token requests", &p.TokenReqs, 3)
-	data, _ := os.ReadFile(resolve(t, p.apiURL(), s).CacheFile)
+	data, _ := os.ReadFile(resolve(t, p.APIURL(), s).CacheFile)
 	for _, sec := range []string{testSecret, "rotated-secret"} {
 		if strings.Contains(string(data), sec) {
 			t.Errorf("cache file holds a secret: %s", data)
@@ -201,9 +183,9 @@ func TestCacheLockOneTokenRequest(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := resolve(t, p.apiURL(), s)
+			r := resolve(t, p.APIURL(), s)
 			<-start
-			get(t, r.Client(nil), p.apiURL()+"/search")
+			get(t, r.Client(nil), p.APIURL()+"/search")
 		}()
 	}
 	close(start)
@@ -217,8 +199,8 @@ func TestCacheLockOneTokenRequest(t *testing.T) {
 func TestNoCredentialsHint(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	other := newProvider(t, "both", "/oauth/token")
-	c := &http.Client{Transport: &Transport{Origins: []string{p.apiURL()}, Provider: "generic", Hint: "set STACQ_TOKEN"}}
-	_, err := c.Get(p.apiURL() + "/search")
+	c := &http.Client{Transport: &Transport{Origins: []string{p.APIURL()}, Provider: "generic", Hint: "set STACQ_TOKEN"}}
+	_, err := c.Get(p.APIURL() + "/search")
 	var ae *AuthError
 	if !errors.As(err, &ae) || ae.Method != MethodNone || ae.StatusCode != 401 {
 		t.Fatalf("err = %v", err)
@@ -228,7 +210,7 @@ func TestNoCredentialsHint(t *testing.T) {
 			t.Errorf("%q lacks %q", err, want)
 		}
 	}
-	resp, err := c.Get(other.apiURL() + "/search")
+	resp, err := c.Get(other.APIURL() + "/search")
 	if err != nil || resp.StatusCode != 401 {
 		t.Fatalf("another origin: %v, %v", resp, err)
 	}
@@ -300,7 +282,7 @@ func TestEchoedCredentialsNotInErrors(t *testing.T) {
 			s := p.settings()
 			s.Redactor = &red
 			s.AuthStyle = "basic"
-			_, err := resolve(t, p.apiURL(), s).Token(t.Context())
+			_, err := resolve(t, p.APIURL(), s).Token(t.Context())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -323,8 +305,8 @@ func TestEchoedCredentialsNotInErrors(t *testing.T) {
 			"http basic":   NewBasic("alice", "echoed-password"),
 			"named header": must(NewAPIKey("PLAKechoedkey4", APIKeyPlacement{In: APIKeyHeader, Name: "X-Api-Key"})),
 		} {
-			c := &http.Client{Transport: &Transport{Credentials: creds, Origins: []string{p.apiURL()}, Redactor: &red}}
-			_, err := c.Get(p.apiURL() + "/search")
+			c := &http.Client{Transport: &Transport{Credentials: creds, Origins: []string{p.APIURL()}, Redactor: &red}}
+			_, err := c.Get(p.APIURL() + "/search")
 			if err == nil {
 				t.Fatalf("%s: no error", name)
 			}

@@ -60,13 +60,13 @@ func TestLoginTokenSource(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	ts := &fakeLogin{p: p}
 	reuse := NewReuseSource(NewSessionSource(ts), 0)
-	c := &http.Client{Transport: &Transport{Credentials: NewBearer(reuse), Origins: []string{p.apiURL()}, Method: MethodLogin}}
+	c := &http.Client{Transport: &Transport{Credentials: NewBearer(reuse), Origins: []string{p.APIURL()}, Method: MethodLogin}}
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := c.Get(p.apiURL() + "/search")
+			resp, err := c.Get(p.APIURL() + "/search")
 			if err != nil {
 				t.Error(err)
 				return
@@ -76,7 +76,7 @@ func TestLoginTokenSource(t *testing.T) {
 	}
 	wg.Wait()
 	p.Rotate()
-	get(t, c, p.apiURL()+"/search")
+	get(t, c, p.APIURL()+"/search")
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if ts.calls != 2 || fmt.Sprint(ts.invalidated) != "[login-1]" {

@@ -73,20 +73,38 @@ func TestCredentialsOnlyToAPIHost(t *testing.T) {
 
 }
 
-// A request that already carries Authorization is passed through as is.
-func TestExistingAuthorizationKept(t *testing.T) {
-	p := newProvider(t, "both", "/oauth/token")
-	c := resolve(t, p.apiURL(), p.settings()).Client(nil)
-	req, _ := http.NewRequest("GET", p.apiURL()+"/search", nil)
-	req.Header.Set("Authorization", "Bearer caller-set")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
+// Requests are handed back as the API answered them when the Transport
+// has nothing to renew: one that already carries Authorization (passed
+// through as is), and a 403 to credentials that cannot be renewed.
+func TestRefusalsPassedOn(t *testing.T) {
+	for name, tt := range map[string]struct {
+		cfg    func(p *provider) chainConfig
+		header string
+		status int
+	}{
+		"caller's Authorization": {func(p *provider) chainConfig { return p.settings() }, "Bearer caller-set", 401},
+		"static token 403": {func(p *provider) chainConfig {
+			p.Expired403 = true
+			return chainConfig{Token: "not-a-valid-token"}
+		}, "", 403},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newProvider(t, "both", "/oauth/token")
+			c := resolve(t, p.APIURL(), tt.cfg(p)).Client(nil)
+			req, _ := http.NewRequest("GET", p.APIURL()+"/search", nil)
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			wantCount(t, "token requests", &p.TokenReqs, 0)
+			wantCount(t, "API requests", &p.APIReqs, 1)
+		})
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	wantCount(t, "token requests", &p.TokenReqs, 0)
-	wantCount(t, "API requests", &p.APIReqs, 1)
 }

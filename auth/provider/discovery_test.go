@@ -92,7 +92,7 @@ func FuzzParseNetrc(f *testing.F) {
 func TestBasicAndNetrc(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	p.BasicUser, p.BasicPassword = "alice", "alice-secret-pw"
-	host := mustURL(t, p.apiURL()).Hostname()
+	host := mustURL(t, p.APIURL()).Hostname()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "pw.txt"), "alice-secret-pw\n", 0o600)
 	netrc := filepath.Join(dir, "netrc")
@@ -118,7 +118,7 @@ func TestBasicAndNetrc(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.s
 			s.Getenv, s.Dir = mapEnv(tt.env), dir
-			r := resolve(t, p.apiURL(), s)
+			r := resolve(t, p.APIURL(), s)
 			if r.Method != auth.MethodBasic || r.User != "alice" {
 				t.Fatalf("method %s user %q", r.Method, r.User)
 			}
@@ -128,22 +128,22 @@ func TestBasicAndNetrc(t *testing.T) {
 					t.Errorf("sources %q lack %q", got, want)
 				}
 			}
-			get(t, r.Client(), p.apiURL()+"/search")
+			get(t, r.Client(), p.APIURL()+"/search")
 		})
 	}
 	// A wrong password: the refusal names the user, never the password.
-	r := resolve(t, p.apiURL(), Settings{User: "alice", Password: "not-her-password"})
-	_, err := r.Client().Get(p.apiURL() + "/search")
+	r := resolve(t, p.APIURL(), Settings{User: "alice", Password: "not-her-password"})
+	_, err := r.Client().Get(p.APIURL() + "/search")
 	var ae *auth.AuthError
 	if !errors.As(err, &ae) || ae.Method != auth.MethodBasic || !strings.Contains(err.Error(), `check the user name and password of "alice"`) || strings.Contains(err.Error(), "not-her-password") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := Resolve(p.apiURL(), Settings{User: "alice"}); err == nil || !strings.Contains(err.Error(), `no password for user "alice"`) {
+	if _, err := Resolve(p.APIURL(), Settings{User: "alice"}); err == nil || !strings.Contains(err.Error(), `no password for user "alice"`) {
 		t.Errorf("no password: %v", err)
 	}
 	// The netrc entry is for its host only.
 	other := newProvider(t, "both", "/oauth/token")
-	if r := resolve(t, strings.Replace(other.apiURL(), "127.0.0.1", "localhost", 1), Settings{Netrc: netrc}); r.Method != auth.MethodNone {
+	if r := resolve(t, strings.Replace(other.APIURL(), "127.0.0.1", "localhost", 1), Settings{Netrc: netrc}); r.Method != auth.MethodNone {
 		t.Errorf("another host's entry used: %s", r.Method)
 	}
 }
@@ -172,10 +172,10 @@ func TestResolveFromAuthSchemes(t *testing.T) {
 		p := newProvider(t, "body", "/oauth2/token")
 		p.Schemes = `{"oidc":{"type":"oauth2","flows":{"clientCredentials":{"tokenUrl":"/oauth2/token","scopes":{"stac:read":"read the catalog"}}}}}`
 		p.Refs = []string{"oidc"}
-		adv := advertise(t, p.apiURL())
+		adv := advertise(t, p.APIURL())
 		env := map[string]string{"STACQ_CLIENT_ID": testClientID, "STACQ_CLIENT_SECRET": testSecret}
-		r := resolve(t, p.apiURL(), Settings{Getenv: mapEnv(env), Advertised: adv, CacheDir: t.TempDir()})
-		if r.Method != auth.MethodClientCredentials || r.TokenURL != p.tokenURL() || fmt.Sprint(r.Scopes) != "[stac:read]" {
+		r := resolve(t, p.APIURL(), Settings{Getenv: mapEnv(env), Advertised: adv, CacheDir: t.TempDir()})
+		if r.Method != auth.MethodClientCredentials || r.TokenURL != p.TokenURL() || fmt.Sprint(r.Scopes) != "[stac:read]" {
 			t.Fatalf("method %s token URL %s scopes %v", r.Method, r.TokenURL, r.Scopes)
 		}
 		if r.Chosen == nil || r.Chosen.Name != "oidc" {
@@ -187,7 +187,7 @@ func TestResolveFromAuthSchemes(t *testing.T) {
 				t.Errorf("sources %q lack %q", got, want)
 			}
 		}
-		get(t, r.Client(), p.apiURL()+"/search")
+		get(t, r.Client(), p.APIURL()+"/search")
 		_, _, forms := p.Snapshot()
 		if len(forms) == 0 || forms[len(forms)-1].Get("scope") != "stac:read" {
 			t.Errorf("token requests %v", forms)
@@ -197,12 +197,12 @@ func TestResolveFromAuthSchemes(t *testing.T) {
 		p := newProvider(t, "both", "/oauth/token")
 		p.APIKey, p.APIKeyIn = "K3Y-0123456789", "query:api_key"
 		p.Schemes = `{"key":{"type":"apiKey","in":"query","name":"api_key"},"oidc":{"type":"oauth2","flows":{"clientCredentials":{"tokenUrl":"/oauth/token","scopes":{}}}}}`
-		adv := advertise(t, p.apiURL())
-		r := resolve(t, p.apiURL(), Settings{Getenv: mapEnv(map[string]string{"STACQ_API_KEY": p.APIKey}), Advertised: adv})
+		adv := advertise(t, p.APIURL())
+		r := resolve(t, p.APIURL(), Settings{Getenv: mapEnv(map[string]string{"STACQ_API_KEY": p.APIKey}), Advertised: adv})
 		if r.Method != auth.MethodAPIKey || r.APIKeyIn.In != auth.APIKeyQuery || r.APIKeyIn.Name != "api_key" {
 			t.Fatalf("method %s key in %+v", r.Method, r.APIKeyIn)
 		}
-		get(t, r.Client(), p.apiURL()+"/search")
+		get(t, r.Client(), p.APIURL()+"/search")
 		wantCount(t, "token requests", &p.TokenReqs, 0)
 	})
 	t.Run("token URL on another site", func(t *testing.T) {
@@ -288,7 +288,7 @@ func TestZeroSettingsNoIO(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	s := p.settings(nil)
 	s.CacheDir, s.Dir = "", ""
-	get(t, resolve(t, p.apiURL(), s).Client(), p.apiURL()+"/search")
+	get(t, resolve(t, p.APIURL(), s).Client(), p.APIURL()+"/search")
 	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
 		t.Errorf("the cache dir got %v", entries)
 	}

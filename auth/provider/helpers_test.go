@@ -1,11 +1,9 @@
 package provider
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -34,26 +32,21 @@ func sendsTo(r *Resolved, u *url.URL) bool {
 	return ok && r.Method != auth.MethodNone && tr.Allowed(u)
 }
 
+// provider is the fake provider of a test.
 type provider struct {
 	*authtest.Provider
 	t *testing.T
 }
 
 func newProvider(t *testing.T, style, tokenPath string) *provider {
-	t.Helper()
-	p := &provider{Provider: authtest.New(style, tokenPath), t: t}
-	t.Cleanup(p.Close)
-	return p
+	return &provider{authtest.NewT(t, style, tokenPath), t}
 }
-
-func (p *provider) tokenURL() string { return p.TokenURL() }
-func (p *provider) apiURL() string   { return p.APIURL() }
 
 // settings returns generic settings for p with a private cache dir; env
 // is the whole environment.
 func (p *provider) settings(env map[string]string) Settings {
 	return Settings{
-		TokenURL: p.tokenURL(), ClientID: p.ClientID, ClientSecret: p.Secret,
+		TokenURL: p.TokenURL(), ClientID: p.ClientID, ClientSecret: p.Secret,
 		CacheDir: p.t.TempDir(), Getenv: mapEnv(env), Dir: p.t.TempDir(),
 	}
 }
@@ -64,37 +57,15 @@ func mapEnv(env map[string]string) func(string) string {
 
 func get(t *testing.T, c *http.Client, u string) string {
 	t.Helper()
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading: %v", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s: %s", u, resp.Status, data)
-	}
-	return string(data)
+	return authtest.Get(t, c, u)
 }
 
 func wantCount(t *testing.T, what string, got *atomic.Int64, want int64) {
 	t.Helper()
-	if n := got.Load(); n != want {
-		t.Errorf("%s = %d, want %d", what, n, want)
-	}
+	authtest.WantCount(t, what, got, want)
 }
 
 func writeFile(t *testing.T, name, content string, mode os.FileMode) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(name, mode); err != nil {
-		t.Fatal(err)
-	}
+	authtest.WriteFile(t, name, content, mode)
 }

@@ -230,27 +230,14 @@ func TestResolveWarnings(t *testing.T) {
 	}
 }
 
-// The client secret goes over plain http only to loopback addresses.
+// Resolve refuses a token URL that would carry the client secret over
+// plain http to a remote host before any request (auth's own test covers
+// the URL forms).
 func TestInsecureTokenURL(t *testing.T) {
-	for u, ok := range map[string]bool{
-		"http://127.0.0.1:8080/token":   true,
-		"http://127.1.2.3/token":        true,
-		"http://localhost:9000/token":   true,
-		"http://[::1]:9000/token":       true,
-		"https://idp.example.org/token": true,
-		"http://idp.example.org/token":  false,
-		"http://10.0.0.1/token":         false,
-		"http://127.0.0.1.nip.io/token": false,
-		"ftp://idp.example.org/token":   false,
-		"/relative/token":               false,
-	} {
-		_, err := Resolve("https://stac.example.org/v1", Settings{
-			TokenURL: u, ClientID: "id", ClientSecret: "secret", Getenv: mapEnv(nil)})
-		if ok != (err == nil) {
+	for u, ok := range map[string]bool{"http://127.0.0.1:8080/token": true, "http://idp.example.org/token": false} {
+		_, err := Resolve("https://stac.example.org/v1", Settings{TokenURL: u, ClientID: "id", ClientSecret: "secret"})
+		if ok != (err == nil) || !ok && !errors.Is(err, auth.ErrInsecureTokenURL) {
 			t.Errorf("%s: err = %v", u, err)
-		}
-		if !ok && strings.HasPrefix(u, "http://") && !errors.Is(err, auth.ErrInsecureTokenURL) {
-			t.Errorf("%s: err %v is not auth.ErrInsecureTokenURL", u, err)
 		}
 	}
 }
@@ -297,11 +284,11 @@ func TestPlanetAPIKey(t *testing.T) {
 		t.Run(style, func(t *testing.T) {
 			p := newProvider(t, "both", "/oauth/token")
 			p.APIKey = "PLAK0123456789abcdef"
-			r := resolve(t, p.apiURL(), Settings{Provider: "planet", APIKeyStyle: style, Getenv: mapEnv(map[string]string{"PL_API_KEY": p.APIKey})})
+			r := resolve(t, p.APIURL(), Settings{Provider: "planet", APIKeyStyle: style, Getenv: mapEnv(map[string]string{"PL_API_KEY": p.APIKey})})
 			if r.Method != auth.MethodAPIKey {
 				t.Fatalf("method %s", r.Method)
 			}
-			get(t, r.Client(), p.apiURL()+"/search")
+			get(t, r.Client(), p.APIURL()+"/search")
 			wantCount(t, "token requests", &p.TokenReqs, 0)
 			wantCount(t, "API requests", &p.APIReqs, 1)
 			if _, err := r.Token(t.Context()); err == nil {
@@ -312,8 +299,8 @@ func TestPlanetAPIKey(t *testing.T) {
 	t.Run("wrong key", func(t *testing.T) {
 		p := newProvider(t, "both", "/oauth/token")
 		p.APIKey = "PLAK0123456789abcdef"
-		r := resolve(t, p.apiURL(), Settings{Provider: "planet", Getenv: mapEnv(map[string]string{"PL_API_KEY": "PLAKwrongwrongwrong"})})
-		_, err := r.Client().Get(p.apiURL() + "/search")
+		r := resolve(t, p.APIURL(), Settings{Provider: "planet", Getenv: mapEnv(map[string]string{"PL_API_KEY": "PLAKwrongwrongwrong"})})
+		_, err := r.Client().Get(p.APIURL() + "/search")
 		var ae *auth.AuthError
 		if !errors.As(err, &ae) || ae.Method != auth.MethodAPIKey || !strings.Contains(err.Error(), "check the API key (from env PL_API_KEY)") {
 			t.Fatalf("err = %v", err)
@@ -334,7 +321,7 @@ func TestEarthDailyFromEDSEnv(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "EDS.env"), fmt.Sprintf(
 		"# EarthDaily credentials\nEDS_AUTH_URL=%s\nEDS_CLIENT_ID=%s\nEDS_SECRET=\"%s\"\nEDS_API_URL=%s/api/\n",
-		p.tokenURL(), testClientID, testSecret, p.Srv.URL), 0o600)
+		p.TokenURL(), testClientID, testSecret, p.Srv.URL), 0o600)
 	p.Expired403 = true // as EarthDaily answers an expired or revoked token
 	s := Settings{Dir: dir, CacheDir: t.TempDir(), Getenv: mapEnv(nil)}
 	r := resolve(t, "", s)

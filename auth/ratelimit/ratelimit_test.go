@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
@@ -17,19 +16,6 @@ import (
 	"github.com/stacq/stacq/internal/testing/authtest"
 	"github.com/stacq/stacq/retry"
 )
-
-// handlerTransport serves requests with h in memory, so that a synctest
-// bubble's clock runs the server's rate window and the client's limiter
-// alike.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
 
 // An API that answers 429 above 5 requests a second (as Copernicus Data
 // Space does), searched by 8 parallel workers behind OAuth2: without a
@@ -54,7 +40,7 @@ func TestLimiterKeepsUnderTheRate(t *testing.T) {
 			}
 			var mu sync.Mutex
 			pol := retry.Policy{MaxAttempts: 100, MaxWait: time.Hour, OnRetry: func(retry.Info) { mu.Lock(); f.retries++; mu.Unlock() }}
-			stack := pol.Transport(lim.Transport(handlerTransport{p.Handler()}))
+			stack := pol.Transport(lim.Transport(authtest.HandlerTransport{H: p.Handler()}))
 			cc, err := auth.NewClientCredentialsSource(auth.ClientCredentials{
 				TokenURL: p.TokenURL(), ClientID: p.ClientID, ClientSecret: p.Secret,
 				HTTPClient: &http.Client{Transport: stack},

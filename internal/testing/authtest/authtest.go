@@ -17,10 +17,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -126,6 +129,13 @@ func New(style, tokenPath string) *Provider {
 		ClientID: ClientID, Secret: Secret, Lifetime: time.Hour,
 		valid: map[string]time.Time{}, fresh: map[string]int{}}
 	p.Srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	return p
+}
+
+// NewT is New, closed when the test ends.
+func NewT(t testing.TB, style, tokenPath string) *Provider {
+	p := New(style, tokenPath)
+	t.Cleanup(p.Close)
 	return p
 }
 
@@ -431,4 +441,63 @@ func (p *Provider) Snapshot() (styles, bodies []string, forms []url.Values) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.Styles...), append([]string(nil), p.Bodies...), append([]url.Values(nil), p.Forms...)
+}
+
+// Get fetches u with c and fails the test on an error or a non-200
+// answer; it returns the body.
+func Get(t testing.TB, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading: %v", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", u, resp.Status, data)
+	}
+	return string(data)
+}
+
+// WantCount fails the test when a counter is not want.
+func WantCount(t testing.TB, what string, got *atomic.Int64, want int64) {
+	t.Helper()
+	if n := got.Load(); n != want {
+		t.Errorf("%s = %d, want %d", what, n, want)
+	}
+}
+
+// WriteFile writes a file with mode (chmod'ed, whatever the umask),
+// making its directory.
+func WriteFile(t testing.TB, name, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(name, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// HandlerTransport serves requests with H in memory: no sockets, so that
+// a synctest bubble's clock advances whenever every goroutine waits, and
+// runs the server's time windows too.
+type HandlerTransport struct{ H http.Handler }
+
+// RoundTrip serves r with H.
+func (t HandlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.H.ServeHTTP(rec, r)
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/stacq/stacq/auth"
 	"github.com/stacq/stacq/internal/redact"
 	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
@@ -56,18 +57,7 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 }
 
 // validHeaderName says name is an HTTP field name (RFC 9110 token).
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
+func validHeaderName(name string) bool { return auth.ValidHeaderName(name) }
 
 // validHeaderValue says v holds no control characters but tabs, which
 // would split the header (CR, LF) or be refused by the server.
