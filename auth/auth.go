@@ -1,41 +1,58 @@
-// Package auth authenticates stacq's requests to STAC APIs behind provider
-// auth: static bearer tokens, API keys (Planet style) and OAuth2 client
-// credentials, with presets that know each provider's token URL, auth style,
-// environment variables, credential files and API hosts.
+// Package auth authenticates HTTP requests to STAC APIs, in layers that
+// each do one thing and wrap the next, as golang.org/x/oauth2 does:
 //
-// It keeps golang.org/x/oauth2's layering: a token source does one thing and
-// is wrapped by the next (token endpoint → on-disk cache → shared in-memory
-// reuse), and every method ends as an http.RoundTripper that adds the
-// credentials only to the API's own hosts and renews a rejected token once.
+//   - token sources: [ClientCredentialsSource] asks an OAuth2 token
+//     endpoint (client credentials grant); [NewSessionSource] adapts a user
+//     session's oauth2.TokenSource (see auth/login);
+//   - [DiskCache] keeps a token in a file between runs, keyed by a keyed
+//     hash of the secret, locked so that concurrent processes make one
+//     token request;
+//   - [ReuseSource] shares one token among concurrent requests and renews
+//     it shortly before it expires;
+//   - [Credentials] put what a request needs on it: a bearer token from a
+//     source ([NewBearer]), a static token ([NewStaticToken]), an API key
+//     in a header, a query parameter or as the HTTP Basic user name
+//     ([NewAPIKey]), or HTTP Basic ([NewBasic]);
+//   - [Transport] adds the credentials to requests for the allowed
+//     origins only (scheme, host and port; never across a redirect to
+//     another origin or down to http), and when the API refuses a token
+//     with 401 (or 403, as EarthDaily does for an expired one) renews it
+//     once and sends the request again.
 //
-// Resolve turns a Settings (flags, environment, files) into a Resolved,
-// which hands out the transport:
+// Every layer is usable alone, and none does I/O its caller did not ask
+// for: only a DiskCache touches files, only token sources make requests.
+// [ParseAdvertised] reads the STAC authentication extension (auth:schemes
+// and auth:refs) of a landing page, collection, item or link, and
+// [Advertised.Choose] picks the scheme that the credentials at hand can
+// satisfy. Provider presets and the discovery of credentials in the
+// environment and in files are the business of the auth/provider package,
+// whose Resolve builds these layers in one call.
 //
-//	r, err := auth.Resolve(apiURL, auth.Settings{})
-//	if err != nil { ... }
-//	for _, w := range r.Warnings { fmt.Fprintln(os.Stderr, "warning:", w) }
-//	client := r.Client(nil) // an *http.Client for the STAC client
+// The order of the layers of an authenticating client, outermost first:
+//
+//	Transport (credentials, re-authentication)
+//	  → retries (retry.Policy.Transport), so a 401 reaches the Transport at once
+//	  → rate limiting (auth/ratelimit), so every attempt waits its turn
+//	  → the wire (http.Transport)
+//
+// Token requests take the same path below the Transport: retried, rate
+// limited, never redirected.
 package auth
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"net/url"
-	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/stacq/stacq/internal/redact"
 )
 
-// Methods a Resolved can use.
+// Methods of authentication, as AuthError.Method names them.
 const (
-	MethodNone              = "none"               // public API: nothing is added
-	MethodToken             = "token"              // static bearer token (--token, STACQ_TOKEN)
-	MethodAPIKey            = "apikey"             // API key (HTTP Basic user or "api-key" header)
-	MethodClientCredentials = "client_credentials" // OAuth2 client credentials grant
-	MethodLogin             = "login"              // a caller-supplied token source (interactive login)
+	MethodNone              = "none"               // nothing is added
+	MethodToken             = "token"              // a static bearer token
+	MethodAPIKey            = "apikey"             // an API key (header, query parameter or HTTP Basic user)
+	MethodBasic             = "basic"              // HTTP Basic user and password
+	MethodClientCredentials = "client_credentials" // the OAuth2 client credentials grant
+	MethodLogin             = "login"              // a user session's tokens (interactive login)
 )
 
 // AuthStyle is how a client authenticates at the token endpoint.
@@ -44,112 +61,57 @@ type AuthStyle string
 // Token endpoint auth styles.
 const (
 	// AuthStyleAuto tries HTTP Basic first and, when the server answers
-	// invalid_client, the form body; what worked is remembered (in memory and
-	// in the token cache).
+	// invalid_client, the form body; what worked is remembered (in memory
+	// and in the token cache).
 	AuthStyleAuto  AuthStyle = "auto"
 	AuthStyleBasic AuthStyle = "basic" // client id and secret in an HTTP Basic header
 	AuthStyleBody  AuthStyle = "body"  // client_id and client_secret in the form body
 )
 
-// API key styles.
-const (
-	APIKeyBasic  = "basic"  // HTTP Basic, key as user name, empty password (Planet's preferred way)
-	APIKeyHeader = "header" // "Authorization: api-key KEY"
-)
-
-// Settings are what the user configured: flags, with the environment and
-// files filled in by Resolve. The zero value resolves from the environment
-// alone.
-type Settings struct {
-	// Provider forces a preset by name ("earthdaily", "hydrosat", "cdse",
-	// "sentinelhub", "planet", "generic" or "none"); empty picks one from
-	// the API URL's host, else from the credentials present.
-	Provider string
-
-	// TokenURL overrides the preset's token endpoint.
-	TokenURL string
-	// ClientID and ClientSecret are the OAuth2 client credentials.
-	ClientID, ClientSecret string
-	// ClientSecretFile names a file holding only the client secret.
-	ClientSecretFile string
-	// CredentialsFile names a JSON file {"client_id": ..., "client_secret": ...}.
-	CredentialsFile string
-	// SecretFromFlag says ClientSecret, Token or APIKey came from a command
-	// line flag, where other users can see it (ps, shell history); Resolve
-	// then records a warning.
-	SecretFromFlag bool
-	// PromptSecret, when set, asks the user for the client secret when a
-	// client id is known but no secret is configured anywhere (the CLI
-	// reads it from the terminal without echo). label names the client,
-	// e.g. `client secret of "my-client" (hydrosat)`. An error or an
-	// empty answer leaves the secret missing.
-	PromptSecret func(label string) (string, error)
-	// Scopes requested with client credentials.
-	Scopes []string
-	// AuthStyle at the token endpoint: "basic", "body" or "auto"; empty
-	// means the preset's.
-	AuthStyle string
-	// Params are extra token request parameters (e.g. audience).
-	Params url.Values
-
-	// Token is a static bearer token.
-	Token string
-	// APIKey is an API key; APIKeyStyle is "basic" (default) or "header".
-	APIKey, APIKeyStyle string
-
-	// TokenSource, when set, is used for the "login" method: a user token
-	// source such as the one auth/login builds. Its tokens are shared by
-	// concurrent requests and a rejected token is asked for again once; it
-	// keeps its own persistence, so the token cache is not used.
-	TokenSource oauth2.TokenSource
-
-	// NoTokenCache disables the on-disk token cache.
-	NoTokenCache bool
-	// CacheDir replaces os.UserCacheDir()/stacq (and STACQ_CACHE_DIR);
-	// tokens live in CacheDir/tokens.
-	CacheDir string
-
-	// Getenv reads the environment; nil means os.Getenv.
-	Getenv func(string) string
-	// Dir is where .env, EDS.env and creds.json are looked up; empty means
-	// the working directory.
-	Dir string
-	// HTTPClient makes token requests; nil means a client with a 30s
-	// timeout. Redirects from the token endpoint are never followed, so a
-	// client secret is not re-posted to another URL.
-	HTTPClient *http.Client
-	// Logf, when set, receives notes about what happens at run time (token
-	// requests, renewals, cache problems, rate limiting). No secret is ever
-	// passed to it.
-	Logf func(format string, args ...any)
-
-	// now and wait are test seams: the clock and the sleep used for
-	// Retry-After.
-	now  func() time.Time
-	wait func(ctx context.Context, d time.Duration) error
+// TokenSource supplies access tokens. Unlike oauth2.TokenSource, Token
+// takes the context of the request that needs the token, so a cancelled
+// request stops waiting for it.
+type TokenSource interface {
+	Token(ctx context.Context) (*oauth2.Token, error)
 }
 
-// Source tells where one piece of the configuration came from, for
-// `stacq auth status`. Value is set for non-secret pieces only.
-type Source struct {
-	What  string // "client id", "client secret", "token URL", ...
-	From  string // "env EDS_CLIENT_ID", "file EDS.env", "flag", "preset earthdaily"
-	Value string // the value when it is not a secret (URLs, client id)
+// TokenInvalidator is implemented by token sources that can drop a token
+// an API refused, so that their next Token renews it. Only the token given
+// is dropped: a concurrent request may already have renewed it.
+// auth/login's TokenSource implements it too.
+type TokenInvalidator interface {
+	InvalidateToken(accessToken string)
 }
 
-// String shows s with its secrets masked, so printing Settings (%v, %+v,
-// %#v) never shows them.
-func (s Settings) String() string {
-	mask := func(v string) string {
-		if v == "" {
-			return ""
-		}
-		return "***"
+// Redactor is told every credential the layers send, in the form they send
+// it, so that whatever prints errors and traces can mask them. Add gets a
+// secret value (a client secret, a token, an API key); AddBasic gets the
+// two halves of an HTTP Basic credential, whose header carries base64 of
+// "user:password".
+type Redactor interface {
+	Add(secret string)
+	AddBasic(user, password string)
+}
+
+// Logf receives notes about what the layers do at run time (token
+// requests, renewals, cache problems). No secret is ever passed to it.
+type Logf func(format string, args ...any)
+
+func (l Logf) printf(format string, args ...any) {
+	if l != nil {
+		l(format, args...)
 	}
-	return fmt.Sprintf("auth.Settings{Provider:%q TokenURL:%q ClientID:%q ClientSecret:%q ClientSecretFile:%q CredentialsFile:%q Scopes:%q AuthStyle:%q Token:%q APIKey:%q APIKeyStyle:%q NoTokenCache:%v CacheDir:%q Dir:%q}",
-		s.Provider, redact.URL(s.TokenURL), s.ClientID, mask(s.ClientSecret), s.ClientSecretFile, s.CredentialsFile,
-		s.Scopes, s.AuthStyle, mask(s.Token), mask(s.APIKey), s.APIKeyStyle, s.NoTokenCache, s.CacheDir, s.Dir)
 }
 
-// GoString is String, for %#v.
-func (s Settings) GoString() string { return s.String() }
+// OAuth2TokenSource exposes ts as an oauth2.TokenSource, whose Token
+// takes no context: ctx is used for every token request.
+func OAuth2TokenSource(ctx context.Context, ts TokenSource) oauth2.TokenSource {
+	return oauth2Source{ctx, ts}
+}
+
+type oauth2Source struct {
+	ctx context.Context
+	ts  TokenSource
+}
+
+func (o oauth2Source) Token() (*oauth2.Token, error) { return o.ts.Token(o.ctx) }

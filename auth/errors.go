@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/oauth2"
+
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // ErrInsecureTokenURL is returned when a client secret would be sent over
@@ -16,10 +17,11 @@ import (
 var ErrInsecureTokenURL = errors.New("refusing to send a client secret over plain http to a non-loopback host; use https")
 
 // TokenError is a failed token request: the token endpoint answered with an
-// error, could not be reached, or kept rate-limiting. It never contains the
-// client secret.
+// error, could not be reached, or was rate-limiting. It never contains the
+// client secret, in any encoding, nor terminal control characters from the
+// server's answer.
 type TokenError struct {
-	Provider string // preset name ("generic" when none)
+	Provider string // provider name ("generic" when none)
 	TokenURL string // redacted
 	// StatusCode is the HTTP status of the last answer; 0 when there was
 	// none (network error, refused insecure URL).
@@ -27,7 +29,8 @@ type TokenError struct {
 	// ErrorCode and Description are the OAuth2 "error" and
 	// "error_description" members (RFC 6749 5.2), e.g. "invalid_client".
 	ErrorCode, Description string
-	// RateLimited: the endpoint answered 429 until the wait budget ran out.
+	// RateLimited: the endpoint answered 429 (after the retries of the
+	// HTTP client, if it retries).
 	RateLimited bool
 	// ServerError: the endpoint answered 5xx; the credentials were not judged.
 	ServerError bool
@@ -39,12 +42,14 @@ type TokenError struct {
 	Err error
 }
 
+// Error says what failed, with the server's error code and description
+// and what to check.
 func (e *TokenError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: token request to %s", e.Provider, e.TokenURL)
 	switch {
 	case e.RateLimited:
-		fmt.Fprintf(&b, ": the token endpoint is rate-limiting (HTTP %d) and kept doing so after waiting", e.StatusCode)
+		fmt.Fprintf(&b, ": the token endpoint is rate-limiting (HTTP %d)", e.StatusCode)
 	case e.ServerError:
 		fmt.Fprintf(&b, ": server error (HTTP %d %s); this says nothing about the credentials", e.StatusCode, http.StatusText(e.StatusCode))
 	case e.ErrorCode != "":
@@ -71,16 +76,26 @@ func (e *TokenError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns Err (an *oauth2.RetrieveError, a network error).
 func (e *TokenError) Unwrap() error { return e.Err }
 
+// Retryable tells the retry package that a rate-limited or failing
+// endpoint, or one that could not be reached, may answer a later attempt:
+// the credentials were not judged.
+func (e *TokenError) Retryable() bool {
+	return e.RateLimited || e.ServerError || e.StatusCode == 0 && e.Err != nil
+}
+
 // AuthError is an API's refusal of the credentials: a 401 to a request made
-// with a static token or API key, or a second 401 after the token was
-// renewed.
+// with credentials that cannot be renewed (a static token, an API key, HTTP
+// Basic), a refusal that persisted after the token was renewed (a 401
+// after one more try, or a second 403: the credentials are valid but lack
+// permission), or a 401 or 403 to a request sent without credentials.
 type AuthError struct {
-	Provider   string
-	Method     string
+	Provider   string // the provider's name, as the Transport was given it
+	Method     string // MethodNone when no credentials were configured
 	Host       string // the API host that refused
-	StatusCode int
+	StatusCode int    // 401 or 403
 	// Renewed: a freshly issued token was refused too, so renewing again
 	// would not help.
 	Renewed bool
@@ -90,11 +105,23 @@ type AuthError struct {
 	Hint string
 }
 
+// Error says who refused what, the server's message and what to check.
 func (e *AuthError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s refused the %s credentials (HTTP %d)", e.Provider, e.Host, methodNoun(e.Method), e.StatusCode)
-	if e.Renewed {
-		b.WriteString(" even with a freshly issued token")
+	provider := e.Provider
+	if provider == "" {
+		provider = "auth"
+	}
+	switch {
+	case e.Method == MethodNone:
+		fmt.Fprintf(&b, "%s: %s answered HTTP %d %s and no credentials are configured", provider, e.Host, e.StatusCode, http.StatusText(e.StatusCode))
+	case e.StatusCode == http.StatusForbidden && e.Renewed:
+		fmt.Fprintf(&b, "%s: %s refused a freshly issued token (HTTP 403): the %s credentials are valid but lack permission", provider, e.Host, methodNoun(e.Method))
+	default:
+		fmt.Fprintf(&b, "%s: %s refused the %s credentials (HTTP %d)", provider, e.Host, methodNoun(e.Method), e.StatusCode)
+		if e.Renewed {
+			b.WriteString(" even with a freshly issued token")
+		}
 	}
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
@@ -111,10 +138,14 @@ func methodNoun(m string) string {
 		return "bearer token"
 	case MethodAPIKey:
 		return "API key"
+	case MethodBasic:
+		return "HTTP Basic"
 	case MethodClientCredentials:
 		return "OAuth2 client"
 	case MethodLogin:
 		return "login"
+	case "":
+		return "configured"
 	}
 	return m
 }
@@ -122,7 +153,7 @@ func methodNoun(m string) string {
 // tokenError turns a token request failure into a *TokenError. secrets are
 // scrubbed from every text taken from the answer, in case a server echoes
 // the request.
-func tokenError(provider, tokenURL string, err error, secrets ...string) *TokenError {
+func tokenError(provider, tokenURL string, err error, secrets *redact.Secrets) *TokenError {
 	te := &TokenError{Provider: provider, TokenURL: tokenURL, Err: err}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -132,10 +163,10 @@ func tokenError(provider, tokenURL string, err error, secrets ...string) *TokenE
 		if re.Response != nil {
 			te.StatusCode = re.Response.StatusCode
 		}
-		te.ErrorCode = clip(scrub(re.ErrorCode, secrets), 100)
-		te.Description = clip(scrub(re.ErrorDescription, secrets), 300)
+		te.ErrorCode = serverText(re.ErrorCode, secrets, 100)
+		te.Description = serverText(re.ErrorDescription, secrets, 300)
 		if te.ErrorCode == "" {
-			te.Body = clip(scrub(string(re.Body), secrets), 200)
+			te.Body = serverText(string(re.Body), secrets, 200)
 		}
 	}
 	switch {
@@ -183,6 +214,13 @@ func (s *scrubbedRetrieveError) As(target any) bool {
 	return false
 }
 
+// serverText makes text from a server fit for an error message: secrets
+// masked in every encoding (a server may echo the request), terminal
+// escapes and control characters out, at most n bytes on one line.
+func serverText(s string, secrets *redact.Secrets, n int) string {
+	return clip(redact.Printable(secrets.Scrub(s)), n)
+}
+
 // clip shortens s to at most n bytes of valid UTF-8 on one line.
 func clip(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
@@ -194,17 +232,4 @@ func clip(s string, n int) string {
 		cut--
 	}
 	return strings.ToValidUTF8(s[:cut], "?") + "…"
-}
-
-// scrub masks every secret (of at least 4 bytes; shorter ones would mask
-// ordinary text and are not secrets worth the name) in s.
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "***")
-			// A server echoing the form body would show it URL-encoded.
-			s = strings.ReplaceAll(s, url.QueryEscape(sec), "***")
-		}
-	}
-	return s
 }

@@ -9,76 +9,98 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// grant is a token with the time it was issued, which sets the renewal
-// margin.
-type grant struct {
-	*oauth2.Token
-	issued time.Time
+// DefaultRenewMargin caps how long before its expiry ReuseSource replaces
+// a token.
+const DefaultRenewMargin = 60 * time.Second
+
+// dated copies t (the caller's token is not ours to change) and fills in
+// what the layers need: the expiry from the JWT exp claim when the answer
+// had no expires_in, and ExpiresIn as the lifetime from now, which sets
+// the renewal margin. A lifetime that is already over at issue (a JWT exp
+// in the past: the server's clock is behind ours) is treated as unknown:
+// the token is used until an API refuses it, rather than renewed before
+// every request.
+func dated(t *oauth2.Token, issued time.Time) *oauth2.Token {
+	c := *t
+	if c.Expiry.IsZero() {
+		if exp, ok := ParseJWTExpiry(c.AccessToken); ok && exp.After(issued) {
+			c.Expiry = exp
+		}
+	} else if !c.Expiry.After(issued) {
+		c.Expiry = time.Time{}
+	}
+	if c.Expiry.IsZero() {
+		c.ExpiresIn = 0
+	} else if c.ExpiresIn <= 0 {
+		c.ExpiresIn = int64(c.Expiry.Sub(issued) / time.Second)
+	}
+	return &c
 }
 
-// maxRenewMargin caps how long before expiry a token is renewed.
-const maxRenewMargin = 60 * time.Second
-
-// renewAt is when g should be replaced: a margin before expiry of 60s or a
-// tenth of its lifetime, whichever is smaller, so a request never starts
-// with a token about to lapse and short-lived tokens are still used.
-func (g *grant) renewAt() time.Time {
-	if g.Expiry.IsZero() {
+// renewAt is when t should be replaced: a margin before expiry of maxMargin
+// or a tenth of its lifetime (ExpiresIn), whichever is smaller, so a
+// request never starts with a token about to lapse and short-lived tokens
+// are still used. Zero means never (no expiry).
+func renewAt(t *oauth2.Token, maxMargin time.Duration) time.Time {
+	if t.Expiry.IsZero() {
 		return time.Time{}
 	}
-	m := g.Expiry.Sub(g.issued) / 10
-	m = max(0, min(m, maxRenewMargin))
-	return g.Expiry.Add(-m)
+	m := time.Duration(t.ExpiresIn) * time.Second / 10
+	m = max(0, min(m, maxMargin))
+	return t.Expiry.Add(-m)
 }
 
-// fresh reports whether g can still be used at now.
-func (g *grant) fresh(now time.Time) bool {
-	if g == nil || g.Token == nil || g.AccessToken == "" {
+// fresh reports whether t can still be used at now.
+func fresh(t *oauth2.Token, now time.Time, maxMargin time.Duration) bool {
+	if t == nil || t.AccessToken == "" {
 		return false
 	}
-	return g.Expiry.IsZero() || now.Before(g.renewAt())
+	return t.Expiry.IsZero() || now.Before(renewAt(t, maxMargin))
 }
 
-// source is the context-aware token source the layers share: the token
-// endpoint, the disk cache and the in-memory reuse each implement it and
-// wrap the next.
-type source interface {
-	fetch(ctx context.Context) (*grant, error)
-	// invalidate drops accessToken if it is the one held, because the API
-	// refused it; other tokens are kept (a concurrent request may already
-	// have renewed it).
-	invalidate(accessToken string)
-}
-
-// reuseSource shares one token among concurrent requests: while a token is
-// fresh it is returned; when it is not, exactly one caller fetches a new
-// one and the others wait for that result (like oauth2.ReuseTokenSource,
-// but a concurrent first use also makes a single request).
-type reuseSource struct {
-	next source
-	now  func() time.Time
+// ReuseSource shares one token among concurrent requests: while the token
+// is fresh it is returned; when it is not, exactly one caller asks the
+// next source and the others wait for that result (like
+// oauth2.ReuseTokenSource, but a concurrent first use also makes a single
+// request). A token is renewed shortly before it expires: a margin of a
+// tenth of its lifetime, at most the maximum margin. A token without an
+// expiry is reused until an API refuses it (InvalidateToken).
+type ReuseSource struct {
+	next      TokenSource
+	maxMargin time.Duration
+	now       func() time.Time
 
 	mu       sync.Mutex
-	cur      *grant
+	cur      *oauth2.Token
 	inflight *call
 	// refused remembers the tokens an API refused, so a copy still on its
-	// way from the disk cache is not handed out again.
+	// way from a cache is not handed out again.
 	refused []string
 }
 
 type call struct {
 	done chan struct{}
-	g    *grant
+	tok  *oauth2.Token
 	err  error
 }
 
-func (r *reuseSource) fetch(ctx context.Context) (*grant, error) {
+// NewReuseSource returns a ReuseSource over next. maxMargin caps the
+// renewal margin; 0 means DefaultRenewMargin.
+func NewReuseSource(next TokenSource, maxMargin time.Duration) *ReuseSource {
+	if maxMargin <= 0 {
+		maxMargin = DefaultRenewMargin
+	}
+	return &ReuseSource{next: next, maxMargin: maxMargin, now: time.Now}
+}
+
+// Token returns the shared token, renewing it when it is about to expire.
+func (r *ReuseSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	for {
 		r.mu.Lock()
-		if r.cur.fresh(r.now()) {
-			g := r.cur
+		if fresh(r.cur, r.now(), r.maxMargin) {
+			t := r.cur
 			r.mu.Unlock()
-			return g, nil
+			return t, nil
 		}
 		c := r.inflight
 		if c == nil {
@@ -95,7 +117,7 @@ func (r *reuseSource) fetch(ctx context.Context) (*grant, error) {
 			return nil, ctx.Err()
 		}
 		if c.err == nil {
-			return c.g, nil
+			return c.tok, nil
 		}
 		// The leader's own context ended; ours has not, so try again
 		// rather than fail with someone else's cancellation.
@@ -106,24 +128,27 @@ func (r *reuseSource) fetch(ctx context.Context) (*grant, error) {
 	}
 }
 
-func (r *reuseSource) lead(ctx context.Context, c *call) (*grant, error) {
-	g, err := r.next.fetch(ctx)
-	if err == nil && r.wasRefused(g.AccessToken) {
-		r.next.invalidate(g.AccessToken)
-		g, err = r.next.fetch(ctx)
+func (r *ReuseSource) lead(ctx context.Context, c *call) (*oauth2.Token, error) {
+	t, err := r.next.Token(ctx)
+	if err == nil && r.wasRefused(t.AccessToken) {
+		invalidate(r.next, t.AccessToken)
+		t, err = r.next.Token(ctx)
+	}
+	if err == nil {
+		t = dated(t, r.now())
 	}
 	r.mu.Lock()
-	c.g, c.err = g, err
+	c.tok, c.err = t, err
 	if err == nil {
-		r.cur = g
+		r.cur = t
 	}
 	r.inflight = nil
 	r.mu.Unlock()
 	close(c.done)
-	return g, err
+	return t, err
 }
 
-func (r *reuseSource) wasRefused(tok string) bool {
+func (r *ReuseSource) wasRefused(tok string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range r.refused {
@@ -134,7 +159,9 @@ func (r *reuseSource) wasRefused(tok string) bool {
 	return false
 }
 
-func (r *reuseSource) invalidate(accessToken string) {
+// InvalidateToken drops accessToken if it is the one held, and passes the
+// word on to the next source.
+func (r *ReuseSource) InvalidateToken(accessToken string) {
 	r.mu.Lock()
 	if r.cur != nil && r.cur.AccessToken == accessToken {
 		r.cur = nil
@@ -144,34 +171,39 @@ func (r *reuseSource) invalidate(accessToken string) {
 	}
 	r.refused = append(r.refused, accessToken)
 	r.mu.Unlock()
-	r.next.invalidate(accessToken)
+	invalidate(r.next, accessToken)
 }
 
-// forget drops the token held in memory (logout).
-func (r *reuseSource) forget() {
+// Forget drops the token held in memory, whatever it is (logout).
+func (r *ReuseSource) Forget() {
 	r.mu.Lock()
 	r.cur = nil
 	r.mu.Unlock()
+}
+
+func invalidate(ts TokenSource, accessToken string) {
+	if inv, ok := ts.(TokenInvalidator); ok {
+		inv.InvalidateToken(accessToken)
+	}
 }
 
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// staticSource always returns the same token (--token, STACQ_TOKEN); it
-// cannot be renewed.
-type staticSource struct{ g *grant }
-
-func (s staticSource) fetch(context.Context) (*grant, error) { return s.g, nil }
-func (staticSource) invalidate(string)                       {}
-
-// externalSource adapts a caller's oauth2.TokenSource (interactive login).
-type externalSource struct {
-	ts  oauth2.TokenSource
-	now func() time.Time
+// NewSessionSource adapts ts, a user session's token source (such as
+// auth/login's TokenSource, which renews with the refresh token), to a
+// TokenSource. A refused token is passed on to ts when it implements
+// TokenInvalidator; otherwise ts is asked again and, if it returns the
+// same token, the Transport reports the refusal. ts keeps its own
+// persistence: do not put a DiskCache over it.
+func NewSessionSource(ts oauth2.TokenSource) TokenSource {
+	return sessionSource{ts: ts}
 }
 
-func (e externalSource) fetch(ctx context.Context) (*grant, error) {
+type sessionSource struct{ ts oauth2.TokenSource }
+
+func (s sessionSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	type result struct {
 		t   *oauth2.Token
 		err error
@@ -180,7 +212,7 @@ func (e externalSource) fetch(ctx context.Context) (*grant, error) {
 	// after it gave up.
 	ch := make(chan result, 1)
 	go func() {
-		t, err := e.ts.Token()
+		t, err := s.ts.Token()
 		ch <- result{t, err}
 	}()
 	select {
@@ -191,46 +223,14 @@ func (e externalSource) fetch(ctx context.Context) (*grant, error) {
 			return nil, res.err
 		}
 		if res.t == nil || res.t.AccessToken == "" {
-			return nil, errors.New("login token source returned no access token")
+			return nil, errors.New("the session's token source returned no access token")
 		}
-		return withExpiry(res.t, e.now()), nil
+		return res.t, nil
 	}
 }
 
-// TokenInvalidator is implemented by token sources that can drop a token
-// an API refused, so their next Token renews it (auth/login's TokenSource
-// does). A Settings.TokenSource without it is asked again and, if it
-// returns the same token, the request fails with an *AuthError.
-type TokenInvalidator interface {
-	InvalidateToken(accessToken string)
-}
-
-func (e externalSource) invalidate(accessToken string) {
-	if inv, ok := e.ts.(TokenInvalidator); ok {
+func (s sessionSource) InvalidateToken(accessToken string) {
+	if inv, ok := s.ts.(TokenInvalidator); ok {
 		inv.InvalidateToken(accessToken)
 	}
-}
-
-// withExpiry wraps t, taking its expiry from the JWT exp claim when the
-// token response had no expires_in.
-func withExpiry(t *oauth2.Token, issued time.Time) *grant {
-	c := *t // the caller's token is not ours to change
-	t = &c
-	if t.Expiry.IsZero() {
-		if exp, ok := ParseJWTExpiry(t.AccessToken); ok {
-			t.Expiry = exp
-		}
-	}
-	return &grant{Token: t, issued: issued}
-}
-
-// tokenSource exposes a source as an oauth2.TokenSource.
-type tokenSource struct{ s source }
-
-func (t tokenSource) Token() (*oauth2.Token, error) {
-	g, err := t.s.fetch(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	return g.Token, nil
 }

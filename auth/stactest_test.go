@@ -19,9 +19,8 @@ import (
 func TestStactestPagingSurvivesRevocation(t *testing.T) {
 	srv := stactest.New(stactest.Options{Items: 50, Auth: &stactest.Auth{ClientID: "cid", ClientSecret: "csecret", Style: "body"}})
 	defer srv.Close()
-	r := resolve(t, srv.RootURL(), Settings{
-		TokenURL: srv.TokenURL(), ClientID: "cid", ClientSecret: "csecret",
-		CacheDir: t.TempDir(), Getenv: mapEnv(nil),
+	r := resolve(t, srv.RootURL(), chainConfig{
+		TokenURL: srv.TokenURL(), ClientID: "cid", ClientSecret: "csecret", CacheDir: t.TempDir(),
 	})
 	c := r.Client(nil)
 	next, pages, items := srv.RootURL()+"/search?limit=10", 0, 0
@@ -60,17 +59,14 @@ func TestStactestPagingSurvivesRevocation(t *testing.T) {
 func TestLoginTokenSource(t *testing.T) {
 	p := newProvider(t, "both", "/oauth/token")
 	ts := &fakeLogin{p: p}
-	r := resolve(t, p.apiURL(), Settings{TokenSource: ts, Getenv: mapEnv(map[string]string{"STACQ_TOKEN": "ignored"})})
-	if r.Method != MethodLogin || r.CacheFile != "" {
-		t.Fatalf("method %s cache %q", r.Method, r.CacheFile)
-	}
-	c := r.Client(nil)
+	reuse := NewReuseSource(NewSessionSource(ts), 0)
+	c := &http.Client{Transport: &Transport{Credentials: NewBearer(reuse), Origins: []string{p.APIURL()}, Method: MethodLogin}}
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := c.Get(p.apiURL() + "/search")
+			resp, err := c.Get(p.APIURL() + "/search")
 			if err != nil {
 				t.Error(err)
 				return
@@ -79,15 +75,15 @@ func TestLoginTokenSource(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	p.rotate()
-	get(t, c, p.apiURL()+"/search")
+	p.Rotate()
+	get(t, c, p.APIURL()+"/search")
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if ts.calls != 2 || fmt.Sprint(ts.invalidated) != "[login-1]" {
 		t.Errorf("login source: %d calls, invalidated %v", ts.calls, ts.invalidated)
 	}
-	wantCount(t, "API requests", &p.apiReqs, 22)
-	wantCount(t, "token requests", &p.tokenReqs, 0)
+	wantCount(t, "API requests", &p.APIReqs, 22)
+	wantCount(t, "token requests", &p.TokenReqs, 0)
 }
 
 // fakeLogin mints tokens straight into the provider, like a session's
@@ -106,9 +102,7 @@ func (f *fakeLogin) Token() (*oauth2.Token, error) {
 	if f.cur == "" {
 		f.calls++
 		f.cur = fmt.Sprintf("login-%d", f.calls)
-		f.p.mu.Lock()
-		f.p.valid[f.cur] = f.p.clock.Now().Add(3650 * 24 * time.Hour)
-		f.p.mu.Unlock()
+		f.p.Issue(f.cur, f.p.Clock.Now().Add(3650*24*time.Hour))
 	}
 	return &oauth2.Token{AccessToken: f.cur, TokenType: "Bearer"}, nil
 }
@@ -122,4 +116,4 @@ func (f *fakeLogin) InvalidateToken(tok string) {
 	}
 }
 
-var _ http.RoundTripper = (*transport)(nil)
+var _ http.RoundTripper = (*Transport)(nil)

@@ -21,7 +21,7 @@ type Error struct {
 	// LastStatus is the HTTP status of the last attempt when it failed
 	// with one, else 0.
 	LastStatus int
-	Last       error
+	Last       error // the last attempt's error
 	// Reason says why retrying stopped when it was not the attempt count:
 	// the wait budget, or a Retry-After over the cap. Empty otherwise.
 	Reason string

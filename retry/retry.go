@@ -49,7 +49,7 @@ type Policy struct {
 	// that bound ("full jitter"), so clients that failed together do not
 	// come back together.
 	BaseDelay time.Duration
-	MaxDelay  time.Duration
+	MaxDelay  time.Duration // the largest backoff bound; see BaseDelay
 	// MaxWait bounds the total time spent waiting between attempts of one
 	// request or unit of work: a retry whose wait would cross it is not
 	// made, and the last failure is returned instead.
@@ -78,7 +78,8 @@ type Info struct {
 	// Attempt is the attempt that failed, from 1; Max is MaxAttempts.
 	Attempt, Max int
 	// Method and URL are those of the request that failed, the URL with
-	// credentials removed. Both are empty when Do's
+	// credentials removed (user info and credential query parameters
+	// masked). Both are empty when Do's
 	// function failed without a request through the Transport.
 	Method, URL string
 	// Status is the HTTP status that failed, 0 for an error.
@@ -88,7 +89,7 @@ type Info struct {
 	// Wait is how long until the next attempt; RetryAfter says it is what
 	// the server asked for.
 	Wait       time.Duration
-	RetryAfter bool
+	RetryAfter bool // Wait is the server's Retry-After
 }
 
 func (p Policy) maxAttempts() int {

@@ -57,7 +57,7 @@ type Config struct {
 	// http.DefaultClient.
 	HTTPClient *http.Client
 	// Prompt receives the instructions for the user: the verification URL
-	// and user code, or the URL to open. The CLI passes stderr; nil
+	// and user code, or the URL to open (a terminal program passes stderr); nil
 	// discards them.
 	Prompt io.Writer
 	// OpenBrowser opens a URL in the user's browser; nil means

@@ -1,5 +1,7 @@
-// Package redact hides credentials in strings that stacq prints: URLs in
-// errors and -v traces, and HTTP headers.
+// Package redact hides credentials in what stacq prints: URLs in errors and
+// -v traces, HTTP headers, every encoding of the credentials stacq sent
+// (Secrets, and a Writer that scrubs stderr), and terminal escapes in
+// server text (Printable).
 package redact
 
 import (

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stacq/stacq/auth"
+	"github.com/stacq/stacq/auth/provider"
 	"github.com/stacq/stacq/internal/testing/faults"
 	"github.com/stacq/stacq/internal/testing/stactest"
 	"github.com/stacq/stacq/retry"
@@ -194,14 +194,13 @@ func openClient(t *testing.T, srv *stactest.Server, p retry.Policy, withAuth boo
 	base := &http.Client{Transport: p.Transport(nil)}
 	hc := base
 	if withAuth {
-		r, err := auth.Resolve(srv.RootURL(), auth.Settings{
-			TokenURL: srv.TokenURL(), ClientID: "cid", ClientSecret: "secret",
-			NoTokenCache: true, Getenv: func(string) string { return "" }, HTTPClient: base,
+		r, err := provider.Resolve(srv.RootURL(), provider.Settings{
+			TokenURL: srv.TokenURL(), ClientID: "cid", ClientSecret: "secret", HTTPClient: base,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hc = r.Client(base)
+		hc = r.Client()
 	}
 	c, err := stac.Open(context.Background(), srv.RootURL(), stac.WithHTTPClient(hc), stac.WithRetry(p))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/stacq/stacq/auth"
 	"github.com/stacq/stacq/auth/login"
+	"github.com/stacq/stacq/auth/provider"
 	"github.com/stacq/stacq/internal/redact"
 )
 
@@ -81,6 +83,9 @@ func runAuth(ctx context.Context, io IO, args []string) error {
 // endpoint, OpenID provider), traced with -v like the API commands'.
 func (cf *clientFlags) baseClient(io IO) *http.Client {
 	var base http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if cf.auth != nil {
+		base = cf.auth.limits().Transport(base)
+	}
 	if cf.verbose {
 		base = &traceTransport{next: base, w: io.Stderr}
 	}
@@ -88,7 +93,7 @@ func (cf *clientFlags) baseClient(io IO) *http.Client {
 }
 
 // resolveArgs resolves the credentials for the optional URL argument.
-func (cf *clientFlags) resolveArgs(ctx context.Context, io IO, args []string) (*auth.Resolved, error) {
+func (cf *clientFlags) resolveArgs(ctx context.Context, io IO, args []string) (*provider.Resolved, error) {
 	args = cf.withDefaultURL(io, args, 0)
 	if len(args) > 1 {
 		return nil, usagef("expected at most one URL, got %d arguments", len(args))
@@ -125,7 +130,7 @@ func printProviders(w io.Writer) {
 	for _, p := range login.Providers() {
 		logins[p.Name] = p
 	}
-	for _, p := range auth.Presets() {
+	for _, p := range provider.Presets() {
 		fmt.Fprintf(w, "%s\n  %s\n", p.Name, p.Description)
 		var detect []string
 		if len(p.APIHosts) > 0 {
@@ -172,6 +177,12 @@ func printProviders(w io.Writer) {
 				tu += " (override: --token-url)"
 			}
 			fmt.Fprintf(w, "  token URL:    %s, client auth %s\n", tu, p.AuthStyle)
+			if p.TokenURLNote != "" {
+				fmt.Fprintf(w, "                (%s)\n", p.TokenURLNote)
+			}
+		}
+		if p.Rate > 0 {
+			fmt.Fprintf(w, "  rate limit:   %g requests/s per host (%s; override: --rate)\n", p.Rate, strings.Join(p.RateHosts, ", "))
 		}
 		if p.DefaultAPIURL != "" || p.Env.APIURL != "" {
 			d := p.DefaultAPIURL
@@ -183,14 +194,16 @@ func printProviders(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "%s\n  any other server: --token-url, --client-id, --client-secret-file or --credentials-file,\n"+
-		"  --token or --api-key; env STACQ_CLIENT_ID, STACQ_CLIENT_SECRET, STACQ_TOKEN_URL, STACQ_TOKEN, STACQ_API_KEY\n\n",
-		auth.ProviderGeneric)
-	fmt.Fprintf(w, "%s\n  send no credentials\n", auth.ProviderNone)
+		"  --token, --api-key, or --user with --password-file; env STACQ_CLIENT_ID, STACQ_CLIENT_SECRET, STACQ_TOKEN_URL,\n"+
+		"  STACQ_TOKEN, STACQ_API_KEY, STACQ_PASSWORD; HTTP Basic from the host's entry in ~/.netrc (or $NETRC);\n"+
+		"  an API whose landing page describes its auth (auth:schemes) needs only the credentials\n\n",
+		provider.ProviderGeneric)
+	fmt.Fprintf(w, "%s\n  send no credentials\n", provider.ProviderNone)
 }
 
 // presetCredentialNames names what makes p the provider when no URL is
 // given.
-func presetCredentialNames(p auth.Preset) string {
+func presetCredentialNames(p provider.Preset) string {
 	var names []string
 	for _, n := range []string{p.Env.ClientID, p.Env.APIKey} {
 		if n != "" {
@@ -228,7 +241,7 @@ func authStatusCommand() *command {
 
 // printStatus writes what r will do. It shows where each secret comes
 // from, never its value.
-func printStatus(w io.Writer, io IO, a *authFlags, r *auth.Resolved, now time.Time) {
+func printStatus(w io.Writer, io IO, a *authFlags, r *provider.Resolved, now time.Time) {
 	if r.APIURL != "" {
 		fmt.Fprintf(w, "API URL:\t%s\n", redact.URL(r.APIURL))
 	} else {
@@ -239,9 +252,10 @@ func printStatus(w io.Writer, io IO, a *authFlags, r *auth.Resolved, now time.Ti
 			fmt.Fprintf(w, "provider:\t%s\t(%s)\n", r.Provider, sourceLabel(s))
 		}
 	}
+	printAdvertised(w, r)
 	fmt.Fprintf(w, "method:\t%s\n", methodDescription(r.Method))
 	for _, s := range r.Sources {
-		if s.What == "provider" || s.What == "token source" {
+		if s.What == "provider" || s.What == "token source" || s.What == "scheme" {
 			continue
 		}
 		v := s.Value
@@ -249,6 +263,9 @@ func printStatus(w io.Writer, io IO, a *authFlags, r *auth.Resolved, now time.Ti
 			v = "(set, not shown)"
 		}
 		fmt.Fprintf(w, "  %s:\t%s\t(%s)\n", s.What, v, sourceLabel(s))
+	}
+	if r.Rate > 0 {
+		fmt.Fprintf(w, "rate limit:\t%g requests/s per host\t(%s; %s)\n", r.Rate, sourceLabel(provider.Source{What: "rate", From: r.RateFrom}), strings.Join(r.RateHosts, ", "))
 	}
 	if r.Method == auth.MethodNone {
 		return
@@ -275,7 +292,7 @@ func printStatus(w io.Writer, io IO, a *authFlags, r *auth.Resolved, now time.Ti
 
 // sourceLabel says where a piece came from in the CLI's words: a value
 // auth got as a setting came from a flag.
-func sourceLabel(s auth.Source) string {
+func sourceLabel(s provider.Source) string {
 	if s.From != "setting" {
 		return s.From
 	}
@@ -288,8 +305,40 @@ func sourceLabel(s auth.Source) string {
 		return "flag --auth-style"
 	case "scopes":
 		return "flag --scope"
+	case "rate":
+		return "flag --rate"
+	case "user":
+		return "flag --user"
 	}
 	return "flag"
+}
+
+// printAdvertised shows what the API said of its auth (auth:schemes) and
+// which scheme was chosen.
+func printAdvertised(w io.Writer, r *provider.Resolved) {
+	if r.Advertised == nil || len(r.Advertised.Schemes) == 0 {
+		return
+	}
+	api := r.Advertised.ForAPI()
+	for i, s := range r.Advertised.Schemes {
+		label := ""
+		if i == 0 {
+			label = "advertised:"
+		}
+		note := "needs " + s.Needs()
+		if !slices.ContainsFunc(api, func(a auth.Scheme) bool { return a.Name == s.Name }) {
+			note = "not for the API's own links"
+		}
+		fmt.Fprintf(w, "%s\t%s\t(%s)\n", label, redact.Printable(s.String()), redact.Printable(note))
+	}
+	switch {
+	case r.Chosen != nil:
+		fmt.Fprintf(w, "chosen:\t%s %q\t(the credentials at hand satisfy it)\n", r.Chosen.Type, redact.Printable(r.Chosen.Name))
+	case r.Method == auth.MethodNone:
+		fmt.Fprintf(w, "chosen:\tnone\t(no credentials at hand satisfy an advertised scheme)\n")
+	default:
+		fmt.Fprintf(w, "chosen:\tnone\t(the method does not come from auth:schemes)\n")
+	}
 }
 
 func methodDescription(m string) string {
@@ -300,6 +349,8 @@ func methodDescription(m string) string {
 		return "token (static bearer token)"
 	case auth.MethodAPIKey:
 		return "apikey (API key)"
+	case auth.MethodBasic:
+		return "basic (HTTP Basic user and password)"
 	case auth.MethodClientCredentials:
 		return "client_credentials (OAuth2 client credentials)"
 	case auth.MethodLogin:
@@ -520,11 +571,15 @@ func logoutAll(ctx context.Context, io IO, cf *clientFlags) error {
 	}
 	n := 0
 	for _, e := range entries {
+		// Token files, and their lock files and the fingerprint key, which
+		// are not counted.
 		if e.Type().IsRegular() {
 			if err := os.Remove(filepath.Join(tokens, e.Name())); err != nil {
 				return fmt.Errorf("forgetting a cached token: %w", err)
 			}
-			n++
+			if strings.HasSuffix(e.Name(), ".json") {
+				n++
+			}
 		}
 	}
 	fmt.Fprintf(io.Stderr, "Forgot %d cached token(s) in %s.\n", n, tokens)

@@ -1,11 +1,13 @@
 package cli_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/stacq/stacq/internal/testing/authtest"
 	"github.com/stacq/stacq/internal/testing/stactest"
 )
 
@@ -31,6 +34,26 @@ import (
 //	             revokes every token when the 3rd search page is asked for
 //	$API_LOGIN   an API whose tokens come from the OpenID provider $OIDC
 //	             (a user login: device code, or browser with PKCE)
+//
+// and, behind the fake providers of internal/testing/authtest (their
+// counters: `authserved NAME`):
+//
+//	$API_EDS     EarthDaily-like: the API at /platform/v1/stac ($BASE_EDS),
+//	             tokens from $TOKEN_URL_EDS (HTTP Basic client auth only,
+//	             client "cli-test" / "cli-test-secret"); an expired or
+//	             revoked token gets 403, not 401
+//	$API_BASICAUTH  an API behind HTTP Basic, user "alice", password
+//	             "alice-pw-123"; $HOST_BASICAUTH is its host (for .netrc)
+//	$API_SCHEMES_CC  an API whose public landing page advertises OAuth2
+//	             client credentials at $TOKEN_URL_SCHEMES_CC (scope
+//	             stac:read, client "cli-test" / "cli-test-secret")
+//	$API_SCHEMES_KEY  an API whose landing page advertises an API key in
+//	             the query parameter "api_key"; the key is "key-0123456789"
+//	$API_ECHO    an API whose refusals echo the request's Authorization,
+//	             with a token endpoint $TOKEN_URL_ECHO that echoes the
+//	             client's Basic header in its error bodies
+//	$API_RATE    a public API answering 429 (Retry-After: 1) above 20
+//	             requests/s
 func setupAuthServers(env *testscript.Env) {
 	creds := &stactest.Auth{ClientID: "cli-test", ClientSecret: "cli-test-secret"}
 	basic := *creds
@@ -60,6 +83,7 @@ func setupAuthServers(env *testscript.Env) {
 		env.Values["API_"+name] = s
 		env.Defer(s.Close)
 	}
+	setupProviderServers(env)
 	op := newOIDCStub(servers["LOGIN"])
 	env.Setenv("OIDC", op.URL)
 	env.Values["OIDC"] = op
@@ -85,16 +109,20 @@ func cmdServerTokens(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdRevokeTokens makes a server refuse every token issued so far:
-// `revoketokens API_NAME`.
+// `revoketokens API_NAME` (a stactest server) or `revoketokens AUTH_NAME`
+// (an authtest provider).
 func cmdRevokeTokens(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 || neg {
 		ts.Fatalf("usage: revoketokens API_NAME")
 	}
-	srv, ok := ts.Value(args[0]).(*stactest.Server)
-	if !ok {
+	switch srv := ts.Value(args[0]).(type) {
+	case *stactest.Server:
+		srv.RevokeTokens()
+	case *authtest.Provider:
+		srv.Rotate()
+	default:
 		ts.Fatalf("no server %s", args[0])
 	}
-	srv.RevokeTokens()
 }
 
 // cmdOIDC asserts the OpenID provider's counters:
@@ -319,4 +347,156 @@ func stubRandom() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// setupProviderServers starts the APIs behind authtest providers.
+func setupProviderServers(env *testscript.Env) {
+	start := func(name string, p *authtest.Provider, opts stactest.Options) {
+		var srv atomic.Pointer[stactest.Server]
+		opts.Intercept = gate(p, &srv)
+		s := stactest.New(opts)
+		srv.Store(s)
+		env.Setenv("API_"+name, s.RootURL())
+		env.Setenv("TOKEN_URL_"+name, p.TokenURL())
+		env.Setenv("BASE_"+name, s.URL)
+		env.Setenv("HOST_"+name, strings.TrimPrefix(strings.Split(s.URL, ":")[1], "//"))
+		env.Values["AUTH_"+name] = p
+		env.Values["API_"+name] = s
+		env.Defer(s.Close)
+		env.Defer(p.Close)
+	}
+	provider := func(style, tokenPath string) *authtest.Provider {
+		p := authtest.New(style, tokenPath)
+		p.ClientID, p.Secret = "cli-test", "cli-test-secret"
+		return p
+	}
+
+	eds := provider("basic", "/account_management/v1/authentication/api_tokens/exchange")
+	eds.Expired403 = true
+	start("EDS", eds, stactest.Options{Items: 250, DefaultPage: 50, RootPath: "/platform/v1/stac"})
+
+	basic := provider("both", "/oauth/token")
+	basic.BasicUser, basic.BasicPassword = "alice", "alice-pw-123"
+	start("BASICAUTH", basic, stactest.Options{Items: 120, DefaultPage: 40})
+
+	cc := provider("both", "/oauth2/token")
+	cc.Schemes = `{"oidc":{"type":"oauth2","description":"machine clients","flows":{"clientCredentials":{"tokenUrl":"` +
+		cc.TokenURL() + `","scopes":{"stac:read":"read the catalog"}}}}}`
+	cc.Refs = []string{"oidc"}
+	start("SCHEMES_CC", cc, stactest.Options{Items: 150, DefaultPage: 50})
+
+	key := provider("both", "/oauth/token")
+	key.APIKey, key.APIKeyIn = "key-0123456789", "query:api_key"
+	key.Schemes = `{"key":{"type":"apiKey","in":"query","name":"api_key"}}`
+	start("SCHEMES_KEY", key, stactest.Options{Items: 150, DefaultPage: 50})
+
+	echo := provider("basic", "/oauth/token")
+	echo.Echo = true
+	echo.Expired403 = true // a bearer token it does not know gets 403
+	echo.TokenFault = func(w http.ResponseWriter, r *http.Request, n int64) bool {
+		// --scope fail500: a 500 whose body quotes the request.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !strings.Contains(string(body), "fail500") {
+			return false
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "<html>Internal Server Error. Request: Authorization: %s\n%s</html>", r.Header.Get("Authorization"), body)
+		return true
+	}
+	start("ECHO", echo, stactest.Options{Items: 50})
+
+	rate := provider("both", "/oauth/token")
+	rate.RatePerSecond = 20
+	start("RATE", rate, stactest.Options{Items: 400, DefaultPage: 10})
+}
+
+// innerHeader marks a request gate passes on to the stactest API itself.
+const innerHeader = "X-Authtest-Inner"
+
+// gate puts p's authentication in front of a public stactest API: a rate
+// limit when p has one; the landing page public, with p's auth:schemes
+// added, when p advertises; every other request checked by p.Check.
+func gate(p *authtest.Provider, srv *atomic.Pointer[stactest.Server]) func(http.ResponseWriter, *http.Request, int64) bool {
+	var mu sync.Mutex
+	var recent []time.Time
+	return func(w http.ResponseWriter, r *http.Request, n int64) bool {
+		s := srv.Load()
+		if r.Header.Get(innerHeader) != "" || s == nil {
+			return false
+		}
+		if p.RatePerSecond > 0 {
+			now := time.Now()
+			mu.Lock()
+			keep := recent[:0]
+			for _, t := range recent {
+				if now.Sub(t) < time.Second {
+					keep = append(keep, t)
+				}
+			}
+			recent = keep
+			over := len(recent) >= p.RatePerSecond
+			if !over {
+				recent = append(recent, now)
+			}
+			mu.Unlock()
+			if over {
+				p.TooMany.Add(1)
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, `{"code":"TooManyRequests"}`, http.StatusTooManyRequests)
+				return true
+			}
+			return false
+		}
+		root := strings.TrimPrefix(s.RootURL(), s.URL)
+		if p.Schemes != "" && strings.TrimSuffix(r.URL.Path, "/") == root {
+			landing(w, r, s, p)
+			return true
+		}
+		if status := p.Check(r); status != 0 {
+			p.Refuse(w, r, status)
+			return true
+		}
+		return false
+	}
+}
+
+// landing serves s's landing page with p's auth:schemes, and auth:refs on
+// its search links.
+func landing(w http.ResponseWriter, r *http.Request, s *stactest.Server, p *authtest.Provider) {
+	in := r.Clone(r.Context())
+	in.Header.Set(innerHeader, "1")
+	rec := httptest.NewRecorder()
+	s.Config.Handler.ServeHTTP(rec, in)
+	var doc map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	doc["auth:schemes"] = json.RawMessage(p.Schemes)
+	doc["stac_extensions"] = []string{"https://stac-extensions.github.io/authentication/v1.1.0/schema.json"}
+	if links, ok := doc["links"].([]any); ok && len(p.Refs) > 0 {
+		for _, l := range links {
+			if m, ok := l.(map[string]any); ok && m["rel"] == "search" {
+				m["auth:refs"] = p.Refs
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(doc)
+}
+
+// cmdAuthServed prints the counters of the authtest provider in front of
+// API_NAME: `authserved NAME` prints "tokens N", "refused N" (API requests
+// the provider checked and refused are not counted apart: "checked N"),
+// and "429 N".
+func cmdAuthServed(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: authserved NAME")
+	}
+	p, ok := ts.Value("AUTH_" + args[0]).(*authtest.Provider)
+	if !ok {
+		ts.Fatalf("no provider %s", args[0])
+	}
+	fmt.Fprintf(ts.Stdout(), "tokens %d\nchecked %d\n429 %d\n", p.TokenReqs.Load(), p.APIReqs.Load(), p.TooMany.Load())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -13,11 +14,15 @@ import (
 
 	"github.com/stacq/stacq/auth"
 	"github.com/stacq/stacq/auth/login"
+	"github.com/stacq/stacq/auth/provider"
+	"github.com/stacq/stacq/auth/ratelimit"
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // authFlags are the authentication flags shared by every command that talks
-// to an API. They become an auth.Settings; the environment and credential
-// files are read by auth.Resolve.
+// to an API. They become a provider.Settings, pointed at the environment,
+// the working directory, the user's .netrc and token cache; provider.Resolve
+// reads them.
 type authFlags struct {
 	provider         string
 	token            string
@@ -31,6 +36,11 @@ type authFlags struct {
 	scopes           []string
 	authStyle        string
 	noTokenCache     bool
+	user             string
+	passwordFile     string
+	rate             float64
+	fs               *pflag.FlagSet // to tell an explicit --rate 0 from none
+	limiter          *ratelimit.Limiter
 }
 
 func addAuthFlags(fs *pflag.FlagSet) *authFlags {
@@ -47,29 +57,68 @@ func addAuthFlags(fs *pflag.FlagSet) *authFlags {
 	fs.StringArrayVar(&a.scopes, "scope", nil, "OAuth2 scope to request (repeatable; env STACQ_SCOPES)")
 	fs.StringVar(&a.authStyle, "auth-style", "", `client authentication at the token endpoint: "basic", "body" or "auto" (default: the provider's)`)
 	fs.BoolVar(&a.noTokenCache, "no-token-cache", false, "do not keep tokens on disk between runs")
+	fs.StringVar(&a.user, "user", "", "HTTP Basic user name; the password comes from --password-file, env STACQ_PASSWORD, the .netrc entry of the host, or a prompt")
+	fs.StringVar(&a.passwordFile, "password-file", "", "file holding the HTTP Basic password of --user")
+	fs.Float64Var(&a.rate, "rate", 0, "at most N requests per second to each of the API's hosts, shared by all the command's requests (default: the provider's: cdse 5, planet 10; 0 removes the limit)")
+	a.fs = fs
 	return a
 }
 
-// settings turns the flags into auth settings. hc makes token requests
-// (the -v trace sees them); verbose sends auth's run-time notes to stderr.
-func (a *authFlags) settings(io IO, hc *http.Client, verbose bool) auth.Settings {
-	s := auth.Settings{
-		Provider:         a.provider,
-		TokenURL:         a.tokenURL,
-		ClientID:         a.clientID,
-		ClientSecret:     a.clientSecret,
-		ClientSecretFile: a.clientSecretFile,
-		CredentialsFile:  a.credentialsFile,
-		SecretFromFlag:   a.clientSecret != "" || a.token != "" || a.apiKey != "",
-		Scopes:           a.scopes,
-		AuthStyle:        a.authStyle,
-		Token:            a.token,
-		APIKey:           a.apiKey,
-		APIKeyStyle:      a.apiKeyStyle,
-		NoTokenCache:     a.noTokenCache,
-		Getenv:           io.getenv,
-		Dir:              io.Dir,
-		HTTPClient:       hc,
+// limits is the rate limiter every request of the command waits on.
+func (a *authFlags) limits() *ratelimit.Limiter {
+	if a.limiter == nil {
+		a.limiter = &ratelimit.Limiter{}
+	}
+	return a.limiter
+}
+
+// rateSetting is --rate as provider.Settings.Rate takes it.
+func (a *authFlags) rateSetting() float64 {
+	switch {
+	case a.fs == nil || !a.fs.Changed("rate"):
+		return 0
+	case a.rate <= 0:
+		return -1
+	}
+	return a.rate
+}
+
+// settings turns the flags into provider settings. hc makes token
+// requests (the -v trace sees them); verbose sends auth's run-time notes to
+// stderr.
+func (a *authFlags) settings(io IO, hc *http.Client, verbose bool) provider.Settings {
+	dir := io.Dir
+	if dir == "" {
+		dir = "."
+	}
+	s := provider.Settings{
+		Provider:          a.provider,
+		TokenURL:          a.tokenURL,
+		ClientID:          a.clientID,
+		ClientSecret:      a.clientSecret,
+		ClientSecretFile:  a.clientSecretFile,
+		CredentialsFile:   a.credentialsFile,
+		SecretFromFlag:    a.clientSecret != "" || a.token != "" || a.apiKey != "",
+		User:              a.user,
+		PasswordFile:      a.passwordFile,
+		Scopes:            a.scopes,
+		AuthStyle:         a.authStyle,
+		Token:             a.token,
+		APIKey:            a.apiKey,
+		APIKeyStyle:       a.apiKeyStyle,
+		Getenv:            io.getenv,
+		Dir:               dir,
+		Netrc:             provider.DefaultNetrc(io.getenv),
+		HTTPClient:        hc,
+		Limiter:           a.limits(),
+		Rate:              a.rateSetting(),
+		Redactor:          io.secrets,
+		NoCredentialsHelp: "see 'stacq auth providers', or give --token-url with --client-id, --token, --api-key or --user",
+	}
+	if !a.noTokenCache {
+		if d, from, err := provider.DefaultCacheDir(io.getenv); err == nil {
+			s.CacheDir, s.CacheDirFrom = d, from
+		}
 	}
 	if verbose {
 		w := io.Stderr
@@ -94,11 +143,14 @@ func (a *authFlags) transport(ctx context.Context, io IO, apiURL string, base *h
 	return r.Transport(base.Transport), nil
 }
 
-// resolve runs auth.Resolve and prints its warnings. When the provider has
-// no credentials but the user signed in to it (stacq auth login), or
-// --provider names the session of a login to an issuer, the session's
-// tokens are used. ctx bounds the session's token renewals.
-func (a *authFlags) resolve(ctx context.Context, io IO, apiURL string, base *http.Client, verbose bool) (*auth.Resolved, error) {
+// resolve runs provider.Resolve and prints its warnings. When no preset
+// claims the API and no method is forced by a flag, the API's landing page
+// is read first for its auth:schemes (one GET with base, no credentials).
+// When the provider has no credentials but the user signed in to it
+// (stacq auth login), or --provider names the session of a login to an
+// issuer, the session's tokens are used. ctx bounds the session's token
+// renewals.
+func (a *authFlags) resolve(ctx context.Context, io IO, apiURL string, base *http.Client, verbose bool) (*provider.Resolved, error) {
 	s := a.settings(io, base, verbose)
 	if io.ReadSecret != nil {
 		s.PromptSecret = func(label string) (string, error) {
@@ -106,22 +158,25 @@ func (a *authFlags) resolve(ctx context.Context, io IO, apiURL string, base *htt
 		}
 	}
 	name, onlySession := a.sessionName(io, apiURL)
-	var r *auth.Resolved
+	var r *provider.Resolved
 	var err error
+	if !onlySession && a.discovers(io, apiURL, s) {
+		s.Advertised = advertised(ctx, io, base, apiURL, verbose)
+	}
 	if onlySession {
 		// No preset: the session's tokens go to the API URL only.
-		s.Provider = auth.ProviderGeneric
+		s.Provider = provider.ProviderGeneric
 		if s.TokenSource, err = a.loginSource(ctx, io, name, base); err != nil {
 			return nil, err
 		}
-		r, err = auth.Resolve(apiURL, s)
-	} else if r, err = auth.Resolve(apiURL, s); err != nil && name != "" {
+		r, err = provider.Resolve(apiURL, s)
+	} else if r, err = provider.Resolve(apiURL, s); err != nil && name != "" {
 		// The preset found no credentials of its own: try the session.
 		ts, lerr := a.loginSource(ctx, io, name, base)
 		switch {
 		case lerr == nil:
 			s.TokenSource = ts
-			r, err = auth.Resolve(apiURL, s)
+			r, err = provider.Resolve(apiURL, s)
 		case errors.Is(lerr, login.ErrNotLoggedIn):
 			err = fmt.Errorf("%w, or sign in: stacq auth login --provider %s", err, name)
 		}
@@ -145,7 +200,7 @@ func (a *authFlags) sessionName(io IO, apiURL string) (name string, onlySession 
 		name = io.getenv("STACQ_PROVIDER")
 	}
 	if name == "" {
-		if p, ok := auth.PresetForURL(apiURL); ok {
+		if p, ok := provider.ForURL(apiURL); ok {
 			name = p.Name
 		}
 	}
@@ -185,7 +240,7 @@ func (cf *clientFlags) withDefaultURL(io IO, args []string, n int) []string {
 	if len(args) != n || (n > 0 && isHTTPURL(args[0])) {
 		return args
 	}
-	r, err := auth.Resolve("", cf.auth.settings(io, nil, false))
+	r, err := provider.Resolve("", cf.auth.settings(io, nil, false))
 	if err != nil || r.APIURL == "" {
 		return args
 	}
@@ -201,13 +256,66 @@ func sessionStore(io IO) (login.Store, error) {
 	return login.DefaultStore()
 }
 
-// isKnownProvider reports whether auth.Resolve knows name; "" picks one.
+// isKnownProvider reports whether provider.Resolve knows name; "" picks
+// one.
 func isKnownProvider(name string) bool {
-	if name == "" || strings.EqualFold(name, auth.ProviderNone) {
+	if name == "" || strings.EqualFold(name, provider.ProviderNone) {
 		return true
 	}
-	_, ok := auth.LookupPreset(name)
+	_, ok := provider.Lookup(name)
 	return ok
+}
+
+// discovers says whether the API's landing page is read for its
+// auth:schemes: when no preset claims apiURL and no flag or variable
+// forces the method or the token endpoint.
+func (a *authFlags) discovers(io IO, apiURL string, s provider.Settings) bool {
+	if a.provider != "" || a.token != "" || a.apiKey != "" || a.user != "" || a.tokenURL != "" || io.getenv("STACQ_TOKEN_URL") != "" {
+		return false
+	}
+	p, _, err := provider.Pick(apiURL, s)
+	return err == nil && p.Name == provider.ProviderGeneric
+}
+
+// maxLanding bounds the landing page read for its auth:schemes.
+const maxLanding = 8 << 20
+
+// advertised reads the auth:schemes of the landing page at apiURL with
+// base (no credentials); nil when it cannot be read.
+func advertised(ctx context.Context, o IO, base *http.Client, apiURL string, verbose bool) *auth.Advertised {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL, nil)
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "stacq/"+Version())
+	resp, err := base.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxLanding))
+	if err != nil {
+		return nil
+	}
+	adv, err := auth.ParseAdvertised(data, u)
+	if err != nil || len(adv.Schemes) == 0 {
+		return nil
+	}
+	if verbose {
+		for _, p := range adv.Problems {
+			fmt.Fprintf(o.Stderr, "auth: %s: %s\n", redact.URL(apiURL), p)
+		}
+	}
+	return adv
 }
 
 func isHTTPURL(s string) bool {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/stacq/stacq/internal/redact"
 )
 
 // Exit statuses.
@@ -40,6 +42,8 @@ type IO struct {
 	// nowhere (a client secret), showing prompt and reading without echo.
 	// Std sets it when stdin is a terminal; nil means never ask.
 	ReadSecret func(ctx context.Context, prompt string) (string, error)
+
+	secrets *redact.Secrets // credentials masked on Stderr (see withSecrets)
 }
 
 // Std returns the IO of the running process.
@@ -148,6 +152,7 @@ func flagError(flag string, err error) error {
 // Run runs stacq with the given arguments (without the program name) and
 // returns the process exit status.
 func Run(ctx context.Context, args []string, io IO) (code int) {
+	io = io.withSecrets()
 	defer func() {
 		// A bug must not print a stack trace with request data in it.
 		if r := recover(); r != nil {

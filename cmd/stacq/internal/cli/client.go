@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/stacq/stacq/auth"
 	"github.com/stacq/stacq/internal/redact"
 	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
@@ -60,18 +61,7 @@ func (cf *clientFlags) parseHeaders() (http.Header, error) {
 }
 
 // validHeaderName says name is an HTTP field name (RFC 9110 token).
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
+func validHeaderName(name string) bool { return auth.ValidHeaderName(name) }
 
 // validHeaderValue says v holds no control characters but tabs, which
 // would split the header (CR, LF) or be refused by the server.
@@ -110,10 +100,11 @@ func (cf *clientFlags) retryingClient(ctx context.Context, io IO, apiURL string)
 		return nil, policy, err
 	}
 	// Retries sit under authentication, so token requests are retried
-	// too and a 401 reaches the auth layer at once. --timeout bounds each
+	// too and a 401 reaches the auth layer at once; the rate limiter sits
+	// under retries, so every attempt waits its turn. --timeout bounds each
 	// attempt (policy.AttemptTimeout), not the sum of them: no
 	// http.Client.Timeout.
-	var base http.RoundTripper = policy.Transport(t)
+	var base http.RoundTripper = policy.Transport(cf.auth.limits().Transport(t))
 	if trace != nil {
 		trace.next = base
 		base = trace
@@ -139,6 +130,9 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...
 	opts := []stac.Option{stac.WithHTTPClient(hc), stac.WithRetry(policy), stac.WithUserAgent("stacq/" + Version())}
 	for name, vals := range headers {
 		for _, v := range vals {
+			if credentialHeader(name) {
+				io.addSecret(v) // never printed, in any encoding
+			}
 			opts = append(opts, stac.WithHeader(name, v))
 		}
 	}

@@ -116,6 +116,9 @@ func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
 	}
 	for name, vals := range headers {
 		for _, v := range vals {
+			if credentialHeader(name) {
+				io.addSecret(v)
+			}
 			opts.ClientOptions = append(opts.ClientOptions, stac.WithHeader(name, v))
 		}
 	}

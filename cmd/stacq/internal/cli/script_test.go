@@ -104,6 +104,7 @@ func TestScripts(t *testing.T) {
 			"oidc":          cmdOIDC,
 			"plainmode":     cmdPlainMode,
 			"served":        cmdServed,
+			"authserved":    cmdAuthServed,
 		},
 	})
 }

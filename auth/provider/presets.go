@@ -1,26 +1,36 @@
-package auth
+package provider
 
 import (
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/stacq/stacq/auth"
 )
 
 // PresetEnv names a provider's environment variables; empty fields are
 // not read.
 type PresetEnv struct {
-	ClientID, ClientSecret string
-	TokenURL               string // overrides Preset.TokenURL
-	APIURL                 string // overrides the API base URL (Preset.APIPath is appended)
-	APIKey                 string
+	ClientID     string // the OAuth2 client id
+	ClientSecret string // its secret
+	TokenURL     string // overrides Preset.TokenURL
+	APIURL       string // overrides the API base URL (Preset.APIPath is appended)
+	APIKey       string // an API key
 }
 
-// Preset is what stacq knows about one provider. Every URL in it can be
-// overridden (Settings, Env), so a preset can point at a local test server.
+// Preset is what is known about one provider: its token endpoint, auth
+// style, environment variables, credential files, API hosts and request
+// rate, each taken from the provider's own documentation or client. Every
+// URL in it can be overridden (Settings, Env), so a preset can point at a
+// local test server.
 type Preset struct {
-	Name, Description string
-	TokenURL          string
-	AuthStyle         AuthStyle
+	Name        string // what Settings.Provider takes
+	Description string // a line for listings
+	TokenURL    string // the OAuth2 token endpoint of client credentials
+	// TokenURLNote says where the token URL comes from and where a user
+	// finds their own.
+	TokenURLNote string
+	// AuthStyle is how clients authenticate at the token endpoint.
+	AuthStyle auth.AuthStyle
 	// APIHosts are the hosts whose APIs take these credentials; an entry
 	// starting with "." matches every subdomain. The host of an overridden
 	// API URL (Env.APIURL) is added at resolve time.
@@ -34,11 +44,17 @@ type Preset struct {
 	DefaultAPIURL string
 	// APIPath is appended to the base URL read from Env.APIURL.
 	APIPath string
-	Env     PresetEnv
+	// Env names the provider's environment variables.
+	Env PresetEnv
 	// DotEnvFiles are KEY=VALUE files looked up in Settings.Dir, first wins.
 	DotEnvFiles []string
 	// CredentialsFiles are JSON credentials files looked up in Settings.Dir.
 	CredentialsFiles []string
+	// Rate is the provider's documented request rate per host, in
+	// requests per second (0: none known), applied to RateHosts and to the
+	// API URL's host.
+	Rate      float64
+	RateHosts []string // the hosts Rate applies to
 }
 
 // Provider names that are not presets of a provider.
@@ -54,10 +70,14 @@ const sentinelHubTokenURL = "https://services.sentinel-hub.com/auth/realms/main/
 func Presets() []Preset {
 	return []Preset{
 		{
-			Name:          "earthdaily",
-			Description:   "EarthDaily Platform (Cognito client credentials; EDS.env from the account page)",
-			TokenURL:      "https://auth.earthdaily.com/oauth2/token",
-			AuthStyle:     AuthStyleBasic,
+			Name:        "earthdaily",
+			Description: "EarthDaily Platform (client credentials; EDS.env / .env as the Account Management Console hands them out)",
+			// earthdaily-python-client requires EDS_AUTH_URL (its config has
+			// no default); this is the value its README and example EDS.env
+			// files give.
+			TokenURL:      "https://api.earthdaily.com/account_management/v1/authentication/api_tokens/exchange",
+			TokenURLNote:  "from earthdaily-python-client's README; the Account Management Console (https://console.earthdaily.com/account) shows yours, set it in EDS_AUTH_URL",
+			AuthStyle:     auth.AuthStyleBasic,
 			APIHosts:      []string{"api.earthdaily.com"},
 			DefaultAPIURL: "https://api.earthdaily.com/platform/v1/stac",
 			APIPath:       "/platform/v1/stac",
@@ -69,15 +89,18 @@ func Presets() []Preset {
 			Name:             "hydrosat",
 			Description:      "Hydrosat (Ory Hydra client credentials in the form body; creds.json)",
 			TokenURL:         "https://auth.hydrosat.com/oauth2/token",
-			AuthStyle:        AuthStyleBody,
+			AuthStyle:        auth.AuthStyleBody,
 			APIHosts:         []string{"hydrosat.com", ".hydrosat.com"},
 			CredentialsFiles: []string{"creds.json"},
 		},
 		{
-			Name:          "cdse",
-			Description:   "Copernicus Data Space Ecosystem Sentinel Hub Catalog (Keycloak); the public CDSE STAC API needs no auth",
-			TokenURL:      "https://sh.dataspace.copernicus.eu/oauth/token",
-			AuthStyle:     AuthStyleAuto,
+			Name:        "cdse",
+			Description: "Copernicus Data Space Ecosystem Sentinel Hub Catalog (Keycloak); the public CDSE STAC API needs no auth",
+			TokenURL:    "https://sh.dataspace.copernicus.eu/oauth/token",
+			AuthStyle:   auth.AuthStyleAuto,
+			// CDSE answers 429 with Retry-After: 2 above about 5 requests/s.
+			Rate:          5,
+			RateHosts:     []string{"sh.dataspace.copernicus.eu", "stac.dataspace.copernicus.eu", "catalogue.dataspace.copernicus.eu"},
 			APIHosts:      []string{"sh.dataspace.copernicus.eu"},
 			PublicHosts:   []string{"stac.dataspace.copernicus.eu", "catalogue.dataspace.copernicus.eu"},
 			DefaultAPIURL: "https://sh.dataspace.copernicus.eu/api/v1/catalog/1.0.0/",
@@ -87,7 +110,7 @@ func Presets() []Preset {
 			Name:          "sentinelhub",
 			Description:   "Sentinel Hub Catalog API (Keycloak client credentials)",
 			TokenURL:      sentinelHubTokenURL,
-			AuthStyle:     AuthStyleAuto,
+			AuthStyle:     auth.AuthStyleAuto,
 			APIHosts:      []string{"services.sentinel-hub.com", ".sentinel-hub.com"},
 			DefaultAPIURL: "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/",
 			Env:           PresetEnv{ClientID: "SH_CLIENT_ID", ClientSecret: "SH_CLIENT_SECRET"},
@@ -96,9 +119,12 @@ func Presets() []Preset {
 			Name:        "planet",
 			Description: "Planet: API key (PL_API_KEY) for api.planet.com, OAuth2 client credentials (M2M clients) for Sentinel Hub APIs",
 			TokenURL:    sentinelHubTokenURL,
-			AuthStyle:   AuthStyleAuto,
+			AuthStyle:   auth.AuthStyleAuto,
 			APIHosts:    []string{"api.planet.com", "services.sentinel-hub.com"},
 			APIKeyHosts: []string{"api.planet.com"},
+			// planet-client-python holds itself to RATE_LIMIT = 10 per second.
+			Rate:      10,
+			RateHosts: []string{"api.planet.com"},
 			Env: PresetEnv{ClientID: "SH_CLIENT_ID", ClientSecret: "SH_CLIENT_SECRET",
 				APIKey: "PL_API_KEY"},
 		},
@@ -108,11 +134,11 @@ func Presets() []Preset {
 // genericPreset holds no provider knowledge: everything comes from
 // settings and the STACQ_* environment.
 func genericPreset() Preset {
-	return Preset{Name: ProviderGeneric, Description: "any server, configured by hand", AuthStyle: AuthStyleAuto}
+	return Preset{Name: ProviderGeneric, Description: "any server, configured by hand or by its auth:schemes", AuthStyle: auth.AuthStyleAuto}
 }
 
-// LookupPreset returns the preset called name.
-func LookupPreset(name string) (Preset, bool) {
+// Lookup returns the preset called name ("generic" included).
+func Lookup(name string) (Preset, bool) {
 	for _, p := range Presets() {
 		if strings.EqualFold(p.Name, name) {
 			return p, true
@@ -124,45 +150,17 @@ func LookupPreset(name string) (Preset, bool) {
 	return Preset{}, false
 }
 
-// PresetForURL returns the preset whose API (or public) hosts include the
-// host of apiURL.
-func PresetForURL(apiURL string) (Preset, bool) {
+// ForURL returns the preset whose API (or public) hosts include the host
+// of apiURL.
+func ForURL(apiURL string) (Preset, bool) {
 	u, err := url.Parse(apiURL)
 	if err != nil || u.Host == "" {
 		return Preset{}, false
 	}
 	for _, p := range Presets() {
-		if hostIn(u.Hostname(), p.APIHosts) || hostIn(u.Hostname(), p.PublicHosts) {
+		if auth.HostMatches(u.Hostname(), p.APIHosts) || auth.HostMatches(u.Hostname(), p.PublicHosts) {
 			return p, true
 		}
 	}
 	return Preset{}, false
-}
-
-// hostIn reports whether host matches one of patterns: an exact name, or a
-// ".suffix" matching subdomains.
-func hostIn(host string, patterns []string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for _, p := range patterns {
-		p = strings.ToLower(p)
-		if strings.HasPrefix(p, ".") {
-			if strings.HasSuffix(host, p) {
-				return true
-			}
-		} else if host == p {
-			return true
-		}
-	}
-	return false
-}
-
-// isLoopback reports whether host (no port) is localhost or a loopback IP
-// (127.0.0.0/8, ::1).
-func isLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }

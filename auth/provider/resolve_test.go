@@ -1,17 +1,17 @@
-package auth
+package provider
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/stacq/stacq/auth"
+	"github.com/stacq/stacq/internal/testing/authtest"
 )
 
 // Resolve picks the preset by name, else from the API URL's host, else
@@ -42,24 +42,24 @@ func TestResolvePicksProviderAndMethod(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "public API, nothing configured", apiURL: "https://earth-search.aws.element84.com/v1",
-			provider: "generic", method: MethodNone, wantURL: "https://earth-search.aws.element84.com/v1"},
+			provider: "generic", method: auth.MethodNone, wantURL: "https://earth-search.aws.element84.com/v1"},
 		{name: "public CDSE STAC", apiURL: "https://stac.dataspace.copernicus.eu/v1/",
-			provider: "cdse", method: MethodNone},
+			provider: "cdse", method: auth.MethodNone},
 		{name: "public CDSE STAC ignores SH env", apiURL: "https://stac.dataspace.copernicus.eu/v1/", env: shEnv,
-			provider: "cdse", method: MethodNone},
+			provider: "cdse", method: auth.MethodNone},
 		{name: "EarthDaily by host", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
-			provider: "earthdaily", method: MethodClientCredentials, tokenURL: "https://auth.earthdaily.com/oauth2/token",
+			provider: "earthdaily", method: auth.MethodClientCredentials, tokenURL: edsTokenURL,
 			sources: []string{"client id=env EDS_CLIENT_ID", "client secret=env EDS_SECRET", "token URL=preset earthdaily"}},
 		{name: "EarthDaily by env when no URL", env: edsEnv,
-			provider: "earthdaily", method: MethodClientCredentials, wantURL: "https://api.earthdaily.com/platform/v1/stac",
+			provider: "earthdaily", method: auth.MethodClientCredentials, wantURL: "https://api.earthdaily.com/platform/v1/stac",
 			sources: []string{"provider=credentials present (env EDS_CLIENT_ID)"}},
 		{name: "client secret from the prompt", apiURL: "https://stac.example.com/v1",
 			s:        Settings{ClientID: "my-client", TokenURL: "https://id.example.com/token", PromptSecret: answer("typed-secret\n", nil)},
-			provider: "generic", method: MethodClientCredentials, tokenURL: "https://id.example.com/token",
+			provider: "generic", method: auth.MethodClientCredentials, tokenURL: "https://id.example.com/token",
 			sources: []string{"client id=flag", "client secret=prompt"}},
 		{name: "prompt not asked when the secret is set", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
 			s:        Settings{PromptSecret: answer("", errors.New("the prompt must not be asked"))},
-			provider: "earthdaily", method: MethodClientCredentials, sources: []string{"client secret=env EDS_SECRET"}},
+			provider: "earthdaily", method: auth.MethodClientCredentials, sources: []string{"client secret=env EDS_SECRET"}},
 		{name: "prompt answered with nothing", apiURL: "https://stac.example.com/v1",
 			s:       Settings{ClientID: "my-client", TokenURL: "https://id.example.com/token", PromptSecret: answer("  ", nil)},
 			wantErr: "no client secret"},
@@ -67,45 +67,45 @@ func TestResolvePicksProviderAndMethod(t *testing.T) {
 			s:       Settings{ClientID: "my-client", TokenURL: "https://id.example.com/token", PromptSecret: answer("", errors.New("not a terminal"))},
 			wantErr: "client secret: not a terminal"},
 		{name: "EarthDaily from EDS.env", files: map[string]string{"EDS.env": "EDS_CLIENT_ID=file-id\nEDS_SECRET=file-secret\nEDS_AUTH_URL=https://auth.example.com/token\nEDS_API_URL=https://api.example.com\n"},
-			provider: "earthdaily", method: MethodClientCredentials, wantURL: "https://api.example.com/platform/v1/stac",
+			provider: "earthdaily", method: auth.MethodClientCredentials, wantURL: "https://api.example.com/platform/v1/stac",
 			tokenURL: "https://auth.example.com/token",
 			sources:  []string{"client id=file EDS.env (EDS_CLIENT_ID)", "client secret=file EDS.env (EDS_SECRET)", "token URL=file EDS.env (EDS_AUTH_URL)"}},
 		{name: "EarthDaily env beats .env", env: edsEnv, files: map[string]string{".env": "EDS_CLIENT_ID=file-id\nEDS_SECRET=file-secret\n"},
-			provider: "earthdaily", method: MethodClientCredentials,
+			provider: "earthdaily", method: auth.MethodClientCredentials,
 			sources: []string{"client id=env EDS_CLIENT_ID"}},
 		{name: "EarthDaily without credentials", apiURL: "https://api.earthdaily.com/platform/v1/stac",
 			wantErr: "earthdaily: no credentials found; provide a client id and secret in EDS_CLIENT_ID and EDS_SECRET"},
 		{name: "EarthDaily creds are not sent to an unknown host", apiURL: "https://stac.example.org/v1", env: edsEnv,
-			provider: "generic", method: MethodNone},
+			provider: "generic", method: auth.MethodNone},
 		{name: "Sentinel Hub by host", apiURL: "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/", env: shEnv,
-			provider: "sentinelhub", method: MethodClientCredentials, tokenURL: sentinelHubTokenURL},
+			provider: "sentinelhub", method: auth.MethodClientCredentials, tokenURL: sentinelHubTokenURL},
 		{name: "CDSE catalog by host, generic env", apiURL: "https://sh.dataspace.copernicus.eu/api/v1/catalog/1.0.0/",
 			env:      map[string]string{"STACQ_CLIENT_ID": "sh-cdse", "STACQ_CLIENT_SECRET": "x-secret"},
-			provider: "cdse", method: MethodClientCredentials, tokenURL: "https://sh.dataspace.copernicus.eu/oauth/token",
+			provider: "cdse", method: auth.MethodClientCredentials, tokenURL: "https://sh.dataspace.copernicus.eu/oauth/token",
 			sources: []string{"client id=env STACQ_CLIENT_ID"}},
 		{name: "Planet API key", apiURL: "https://api.planet.com/data/v1", env: map[string]string{"PL_API_KEY": "PLAK123"},
-			provider: "planet", method: MethodAPIKey, sources: []string{"API key=env PL_API_KEY"}},
+			provider: "planet", method: auth.MethodAPIKey, sources: []string{"API key=env PL_API_KEY"}},
 		{name: "Planet forced, Sentinel Hub host uses the M2M client", apiURL: "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/",
 			s: Settings{Provider: "planet"}, env: merge(shEnv, map[string]string{"PL_API_KEY": "PLAK123"}),
-			provider: "planet", method: MethodClientCredentials, tokenURL: sentinelHubTokenURL},
+			provider: "planet", method: auth.MethodClientCredentials, tokenURL: sentinelHubTokenURL},
 		{name: "Planet by key when no URL", env: map[string]string{"PL_API_KEY": "PLAK123"},
-			provider: "planet", method: MethodAPIKey},
+			provider: "planet", method: auth.MethodAPIKey},
 		{name: "hydrosat by host with creds.json", apiURL: "https://fusion-stac.hydrosat.com/", files: map[string]string{"creds.json": `{"client_id":"h-id","client_secret":"h-secret"}`},
-			provider: "hydrosat", method: MethodClientCredentials, tokenURL: "https://auth.hydrosat.com/oauth2/token",
+			provider: "hydrosat", method: auth.MethodClientCredentials, tokenURL: "https://auth.hydrosat.com/oauth2/token",
 			sources: []string{"client id=file creds.json", "auth style=preset hydrosat"}},
 		{name: "hydrosat via STACQ_CREDENTIALS_FILE", apiURL: "https://fusion-stac.hydrosat.com/", files: map[string]string{"elsewhere.json": `{"client_id":"h-id","client_secret":"h-secret"}`},
 			env:      map[string]string{"STACQ_CREDENTIALS_FILE": "elsewhere.json"},
-			provider: "hydrosat", method: MethodClientCredentials,
+			provider: "hydrosat", method: auth.MethodClientCredentials,
 			sources: []string{"client id=file elsewhere.json (env STACQ_CREDENTIALS_FILE)"}},
 		{name: "static token flag beats provider creds", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
-			s: Settings{Token: "abc.def"}, provider: "earthdaily", method: MethodToken, sources: []string{"bearer token=flag"}},
+			s: Settings{Token: "abc.def"}, provider: "earthdaily", method: auth.MethodToken, sources: []string{"bearer token=flag"}},
 		{name: "STACQ_TOKEN for an unknown host", apiURL: "https://stac.example.org/v1", env: map[string]string{"STACQ_TOKEN": "tok"},
-			provider: "generic", method: MethodToken},
+			provider: "generic", method: auth.MethodToken},
 		{name: "provider creds beat STACQ_TOKEN", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: merge(edsEnv, map[string]string{"STACQ_TOKEN": "tok"}),
-			provider: "earthdaily", method: MethodClientCredentials},
+			provider: "earthdaily", method: auth.MethodClientCredentials},
 		{name: "generic client credentials", apiURL: "https://stac.example.org/v1",
 			env:      map[string]string{"STACQ_CLIENT_ID": "g-id", "STACQ_CLIENT_SECRET": "g-secret", "STACQ_TOKEN_URL": "https://idp.example.org/token", "STACQ_SCOPES": "read:stac, write"},
-			provider: "generic", method: MethodClientCredentials, tokenURL: "https://idp.example.org/token",
+			provider: "generic", method: auth.MethodClientCredentials, tokenURL: "https://idp.example.org/token",
 			sources: []string{"token URL=env STACQ_TOKEN_URL", "scopes=env STACQ_SCOPES", "auth style=preset generic"}},
 		{name: "generic without token URL", apiURL: "https://stac.example.org/v1",
 			env:     map[string]string{"STACQ_CLIENT_ID": "g-id", "STACQ_CLIENT_SECRET": "g-secret"},
@@ -113,15 +113,15 @@ func TestResolvePicksProviderAndMethod(t *testing.T) {
 		{name: "generic client id without secret", apiURL: "https://stac.example.org/v1",
 			s: Settings{ClientID: "g-id", TokenURL: "https://idp.example.org/token"}, wantErr: "generic: no client secret"},
 		{name: "TokenURL setting overrides a preset's", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv,
-			s: Settings{TokenURL: "http://127.0.0.1:9999/oauth2/token"}, provider: "earthdaily", method: MethodClientCredentials,
+			s: Settings{TokenURL: "http://127.0.0.1:9999/oauth2/token"}, provider: "earthdaily", method: auth.MethodClientCredentials,
 			tokenURL: "http://127.0.0.1:9999/oauth2/token", sources: []string{"token URL=setting"}},
 		{name: "secret file", apiURL: "https://stac.example.org/v1", files: map[string]string{"secret.txt": "s3cret\n"},
 			s:        Settings{ClientID: "id", ClientSecretFile: "secret.txt", TokenURL: "https://idp.example.org/token"},
-			provider: "generic", method: MethodClientCredentials, sources: []string{"client secret=file secret.txt", "client id=flag"}},
+			provider: "generic", method: auth.MethodClientCredentials, sources: []string{"client secret=file secret.txt", "client id=flag"}},
 		{name: "forced none", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv, s: Settings{Provider: "none"},
-			provider: "none", method: MethodNone},
+			provider: "none", method: auth.MethodNone},
 		{name: "provider from STACQ_PROVIDER", apiURL: "http://127.0.0.1:8080/stac", env: merge(edsEnv, map[string]string{"STACQ_PROVIDER": "earthdaily"}),
-			provider: "earthdaily", method: MethodClientCredentials, sources: []string{"provider=env STACQ_PROVIDER"}},
+			provider: "earthdaily", method: auth.MethodClientCredentials, sources: []string{"provider=env STACQ_PROVIDER"}},
 		{name: "unknown provider", s: Settings{Provider: "acme"}, wantErr: `unknown provider "acme" (from setting); known: earthdaily, hydrosat, cdse, sentinelhub, planet, generic, none`},
 		{name: "bad auth style", apiURL: "https://api.earthdaily.com/platform/v1/stac", env: edsEnv, s: Settings{AuthStyle: "digest"},
 			wantErr: `auth style "digest" (from setting): want basic, body or auto`},
@@ -131,7 +131,7 @@ func TestResolvePicksProviderAndMethod(t *testing.T) {
 			s: Settings{ClientID: "id", ClientSecret: "sec", TokenURL: "http://idp.example.org/token"}, wantErr: "refusing to send a client secret over plain http"},
 		{name: "EDS_API_URL host claims a local server", apiURL: "http://127.0.0.1:7777/platform/v1/stac",
 			env:      merge(edsEnv, map[string]string{"EDS_API_URL": "http://127.0.0.1:7777"}),
-			provider: "earthdaily", method: MethodClientCredentials,
+			provider: "earthdaily", method: auth.MethodClientCredentials,
 			sources: []string{"provider=API URL host (EDS_API_URL)"}},
 	}
 	for _, tt := range tests {
@@ -190,7 +190,7 @@ func TestResolveWarnings(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "creds.json"), `{"client_id":"h","client_secret":"hsecret"}`, 0o644)
 	writeFile(t, filepath.Join(dir, "EDS.env"), "EDS_CLIENT_ID=a\nEDS_SECRET=b\n", 0o640)
-	expired := makeJWT(map[string]any{"exp": 1000})
+	expired := authtest.MakeJWT(map[string]any{"exp": 1000})
 	tests := []struct {
 		name, apiURL string
 		s            Settings
@@ -230,72 +230,21 @@ func TestResolveWarnings(t *testing.T) {
 	}
 }
 
-// The client secret goes over plain http only to loopback addresses.
+// Resolve refuses a token URL that would carry the client secret over
+// plain http to a remote host before any request (auth's own test covers
+// the URL forms).
 func TestInsecureTokenURL(t *testing.T) {
-	for u, ok := range map[string]bool{
-		"http://127.0.0.1:8080/token":   true,
-		"http://127.1.2.3/token":        true,
-		"http://localhost:9000/token":   true,
-		"http://[::1]:9000/token":       true,
-		"https://idp.example.org/token": true,
-		"http://idp.example.org/token":  false,
-		"http://10.0.0.1/token":         false,
-		"http://127.0.0.1.nip.io/token": false,
-		"ftp://idp.example.org/token":   false,
-		"/relative/token":               false,
-	} {
-		_, err := Resolve("https://stac.example.org/v1", Settings{
-			TokenURL: u, ClientID: "id", ClientSecret: "secret", Getenv: mapEnv(nil), NoTokenCache: true})
-		if ok != (err == nil) {
+	for u, ok := range map[string]bool{"http://127.0.0.1:8080/token": true, "http://idp.example.org/token": false} {
+		_, err := Resolve("https://stac.example.org/v1", Settings{TokenURL: u, ClientID: "id", ClientSecret: "secret"})
+		if ok != (err == nil) || !ok && !errors.Is(err, auth.ErrInsecureTokenURL) {
 			t.Errorf("%s: err = %v", u, err)
 		}
-		if !ok && strings.HasPrefix(u, "http://") && !errors.Is(err, ErrInsecureTokenURL) {
-			t.Errorf("%s: err %v is not ErrInsecureTokenURL", u, err)
-		}
-	}
-	// The source checks again, should it ever be built around Resolve.
-	cc := &clientCredentialsSource{provider: "p", redactedURL: "http://x", requireSecure: true}
-	if _, err := cc.fetch(t.Context()); !errors.Is(err, ErrInsecureTokenURL) {
-		t.Errorf("fetch: %v", err)
 	}
 }
 
-// Credentials go to the API's own origin and the preset's https API hosts
-// only: not to asset hosts, not to another port, not across a redirect.
+// Credentials go to the API URL's origin and the preset's https API hosts
+// only.
 func TestCredentialsOnlyToAPIHost(t *testing.T) {
-	var assetAuth atomic.Value
-	asset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		assetAuth.Store(r.Header.Get("Authorization"))
-		fmt.Fprint(w, "asset")
-	}))
-	defer asset.Close()
-	var apiAuth atomic.Value
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		apiAuth.Store(r.Header.Get("Authorization"))
-		if r.URL.Path == "/redirect" {
-			http.Redirect(w, r, asset.URL+"/cog.tif", http.StatusFound)
-			return
-		}
-		fmt.Fprint(w, "api")
-	}))
-	defer api.Close()
-
-	r := resolve(t, api.URL+"/v1", Settings{Token: "T0KEN", Getenv: mapEnv(nil)})
-	c := r.Client(nil)
-	get(t, c, api.URL+"/v1/search")
-	if got := apiAuth.Load(); got != "Bearer T0KEN" {
-		t.Errorf("API got Authorization %q", got)
-	}
-	get(t, c, asset.URL+"/cog.tif")
-	if got := assetAuth.Load(); got != "" {
-		t.Errorf("asset host got Authorization %q", got)
-	}
-	assetAuth.Store("unset")
-	get(t, c, api.URL+"/redirect")
-	if got := assetAuth.Load(); got != "" {
-		t.Errorf("redirect target got Authorization %q", got)
-	}
-
 	for u, want := range map[string]bool{
 		"https://api.earthdaily.com/platform/v1/stac/search": true,
 		"https://API.EarthDaily.com:443/x":                   true,
@@ -309,41 +258,23 @@ func TestCredentialsOnlyToAPIHost(t *testing.T) {
 	} {
 		r := resolve(t, "http://127.0.0.1:7777/platform/v1/stac", Settings{Provider: "earthdaily", Token: "t", Getenv: mapEnv(nil)})
 		req, _ := http.NewRequest("GET", u, nil)
-		if got := r.sendsTo(req.URL); got != want {
+		if got := sendsTo(r, req.URL); got != want {
 			t.Errorf("sendsTo(%s) = %v, want %v", u, got, want)
 		}
 	}
 	// Planet's OAuth2 token is for its Sentinel Hub hosts, not the API key host.
 	pr := resolve(t, "https://services.sentinel-hub.com/api/v1/catalog/1.0.0/", Settings{Provider: "planet",
-		Getenv: mapEnv(map[string]string{"SH_CLIENT_ID": "id", "SH_CLIENT_SECRET": "secret"}), NoTokenCache: true})
+		Getenv: mapEnv(map[string]string{"SH_CLIENT_ID": "id", "SH_CLIENT_SECRET": "secret"})})
 	if fmt.Sprint(pr.SendsTo) != "[https://services.sentinel-hub.com:443 services.sentinel-hub.com]" {
 		t.Errorf("planet M2M SendsTo %v", pr.SendsTo)
 	}
 	hr := resolve(t, "https://fusion.hydrosat.com/", Settings{Provider: "hydrosat", Token: "t", Getenv: mapEnv(nil)})
 	for u, want := range map[string]bool{"https://other.hydrosat.com/x": true, "https://hydrosat.com/x": true, "https://nothydrosat.com/x": false} {
 		req, _ := http.NewRequest("GET", u, nil)
-		if got := hr.sendsTo(req.URL); got != want {
+		if got := sendsTo(hr, req.URL); got != want {
 			t.Errorf("hydrosat sendsTo(%s) = %v, want %v", u, got, want)
 		}
 	}
-}
-
-// A request that already carries Authorization is passed through as is.
-func TestExistingAuthorizationKept(t *testing.T) {
-	p := newProvider(t, "both", "/oauth/token")
-	c := resolve(t, p.apiURL(), p.settings(nil)).Client(nil)
-	req, _ := http.NewRequest("GET", p.apiURL()+"/search", nil)
-	req.Header.Set("Authorization", "Bearer caller-set")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	wantCount(t, "token requests", &p.tokenReqs, 0)
-	wantCount(t, "API requests", &p.apiReqs, 1)
 }
 
 // Planet's API key: HTTP Basic with the key as user name and an empty
@@ -352,14 +283,14 @@ func TestPlanetAPIKey(t *testing.T) {
 	for _, style := range []string{"", "basic", "header"} {
 		t.Run(style, func(t *testing.T) {
 			p := newProvider(t, "both", "/oauth/token")
-			p.apiKey = "PLAK0123456789abcdef"
-			r := resolve(t, p.apiURL(), Settings{Provider: "planet", APIKeyStyle: style, Getenv: mapEnv(map[string]string{"PL_API_KEY": p.apiKey})})
-			if r.Method != MethodAPIKey {
+			p.APIKey = "PLAK0123456789abcdef"
+			r := resolve(t, p.APIURL(), Settings{Provider: "planet", APIKeyStyle: style, Getenv: mapEnv(map[string]string{"PL_API_KEY": p.APIKey})})
+			if r.Method != auth.MethodAPIKey {
 				t.Fatalf("method %s", r.Method)
 			}
-			get(t, r.Client(nil), p.apiURL()+"/search")
-			wantCount(t, "token requests", &p.tokenReqs, 0)
-			wantCount(t, "API requests", &p.apiReqs, 1)
+			get(t, r.Client(), p.APIURL()+"/search")
+			wantCount(t, "token requests", &p.TokenReqs, 0)
+			wantCount(t, "API requests", &p.APIReqs, 1)
 			if _, err := r.Token(t.Context()); err == nil {
 				t.Error("Token() for an API key: no error")
 			}
@@ -367,18 +298,18 @@ func TestPlanetAPIKey(t *testing.T) {
 	}
 	t.Run("wrong key", func(t *testing.T) {
 		p := newProvider(t, "both", "/oauth/token")
-		p.apiKey = "PLAK0123456789abcdef"
-		r := resolve(t, p.apiURL(), Settings{Provider: "planet", Getenv: mapEnv(map[string]string{"PL_API_KEY": "PLAKwrongwrongwrong"})})
-		_, err := r.Client(nil).Get(p.apiURL() + "/search")
-		var ae *AuthError
-		if !errors.As(err, &ae) || ae.Method != MethodAPIKey || !strings.Contains(err.Error(), "check the API key (from env PL_API_KEY)") {
+		p.APIKey = "PLAK0123456789abcdef"
+		r := resolve(t, p.APIURL(), Settings{Provider: "planet", Getenv: mapEnv(map[string]string{"PL_API_KEY": "PLAKwrongwrongwrong"})})
+		_, err := r.Client().Get(p.APIURL() + "/search")
+		var ae *auth.AuthError
+		if !errors.As(err, &ae) || ae.Method != auth.MethodAPIKey || !strings.Contains(err.Error(), "check the API key (from env PL_API_KEY)") {
 			t.Fatalf("err = %v", err)
 		}
 		if strings.Contains(err.Error(), "PLAKwrong") {
 			t.Errorf("leaks the key: %v", err)
 		}
-		wantCount(t, "token requests", &p.tokenReqs, 0)
-		wantCount(t, "API requests", &p.apiReqs, 1)
+		wantCount(t, "token requests", &p.TokenReqs, 0)
+		wantCount(t, "API requests", &p.APIReqs, 1)
 	})
 }
 
@@ -390,23 +321,24 @@ func TestEarthDailyFromEDSEnv(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "EDS.env"), fmt.Sprintf(
 		"# EarthDaily credentials\nEDS_AUTH_URL=%s\nEDS_CLIENT_ID=%s\nEDS_SECRET=\"%s\"\nEDS_API_URL=%s/api/\n",
-		p.tokenURL(), testClientID, testSecret, p.srv.URL), 0o600)
-	s := Settings{Dir: dir, CacheDir: t.TempDir(), Getenv: mapEnv(nil), now: p.clock.Now}
+		p.TokenURL(), testClientID, testSecret, p.Srv.URL), 0o600)
+	p.Expired403 = true // as EarthDaily answers an expired or revoked token
+	s := Settings{Dir: dir, CacheDir: t.TempDir(), Getenv: mapEnv(nil)}
 	r := resolve(t, "", s)
-	if r.Provider != "earthdaily" || r.APIURL != p.srv.URL+"/api/platform/v1/stac" {
+	if r.Provider != "earthdaily" || r.APIURL != p.Srv.URL+"/api/platform/v1/stac" {
 		t.Fatalf("provider %s API URL %s", r.Provider, r.APIURL)
 	}
-	c := r.Client(nil)
+	c := r.Client()
 	for range 3 {
 		get(t, c, r.APIURL+"/search")
 	}
-	// An hour later the search goes on with a renewed token.
-	p.clock.Advance(time.Hour)
+	// The token is revoked: the 403 renews it once and the search goes on.
+	p.Rotate()
 	get(t, c, r.APIURL+"/search")
-	wantCount(t, "token requests", &p.tokenReqs, 2)
-	wantCount(t, "API requests", &p.apiReqs, 4)
-	if fmt.Sprint(p.styles) != "[basic basic]" {
-		t.Errorf("styles %v", p.styles)
+	wantCount(t, "token requests", &p.TokenReqs, 2)
+	wantCount(t, "API requests", &p.APIReqs, 5)
+	if fmt.Sprint(p.Styles) != "[basic basic]" {
+		t.Errorf("styles %v", p.Styles)
 	}
 }
 
@@ -427,12 +359,12 @@ func TestPresets(t *testing.T) {
 			t.Errorf("%s: no API hosts", p.Name)
 		}
 		if p.DefaultAPIURL != "" {
-			if got, ok := PresetForURL(p.DefaultAPIURL); !ok || got.Name != p.Name {
+			if got, ok := ForURL(p.DefaultAPIURL); !ok || got.Name != p.Name {
 				t.Errorf("%s: its default API URL picks %q", p.Name, got.Name)
 			}
 		}
-		if got, ok := LookupPreset(strings.ToUpper(p.Name)); !ok || got.Name != p.Name {
-			t.Errorf("LookupPreset(%s) = %q", p.Name, got.Name)
+		if got, ok := Lookup(strings.ToUpper(p.Name)); !ok || got.Name != p.Name {
+			t.Errorf("Lookup(%s) = %q", p.Name, got.Name)
 		}
 	}
 	ps := Presets()
@@ -440,7 +372,7 @@ func TestPresets(t *testing.T) {
 	if Presets()[0].APIHosts[0] == "changed" {
 		t.Error("Presets returns shared state")
 	}
-	if _, ok := PresetForURL("https://example.com"); ok {
+	if _, ok := ForURL("https://example.com"); ok {
 		t.Error("example.com picks a preset")
 	}
 }
@@ -455,9 +387,9 @@ func readBody(t *testing.T, resp *http.Response) string {
 // Printing Settings or a Resolved in any verb shows no secret.
 func TestPrintingHidesSecrets(t *testing.T) {
 	s := Settings{ClientID: "cid", ClientSecret: "CLIENT-SECRET-VALUE", Token: "TOKEN-VALUE", APIKey: "APIKEY-VALUE",
-		TokenURL: "https://idp.example.org/token", Getenv: mapEnv(nil), NoTokenCache: true}
+		TokenURL: "https://idp.example.org/token", Getenv: mapEnv(nil)}
 	r := resolve(t, "https://stac.example.org/v1", Settings{ClientID: "cid", ClientSecret: "CLIENT-SECRET-VALUE",
-		TokenURL: "https://idp.example.org/token", Getenv: mapEnv(nil), NoTokenCache: true})
+		TokenURL: "https://idp.example.org/token", Getenv: mapEnv(nil)})
 	k := resolve(t, "https://api.planet.com/x", Settings{APIKey: "APIKEY-VALUE", Getenv: mapEnv(nil)})
 	tk := resolve(t, "https://stac.example.org/v1", Settings{Token: "TOKEN-VALUE", Getenv: mapEnv(nil)})
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
