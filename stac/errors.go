@@ -107,12 +107,16 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type TooLargeError struct {
 	Method string
 	URL    string // credentials removed
-	What   string // "page", "landing page", "response"
+	What   string // "page", "landing page", "response", "static document"
 	Limit  int64  // bytes
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s %s: the %s is larger than %s, the most this client reads", e.Method, e.URL, e.What, byteSize(e.Limit))
+	where := e.URL
+	if e.Method != "" {
+		where = e.Method + " " + e.URL
+	}
+	return fmt.Sprintf("%s: the %s is larger than %s, the most this client reads", where, e.What, byteSize(e.Limit))
 }
 
 // byteSize formats n bytes in the largest binary unit that divides it.

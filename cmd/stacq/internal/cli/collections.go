@@ -44,7 +44,7 @@ func collectionsCommand() *command {
 				p.Limit = ff.limit
 				p.Q = q
 				if filter != "" {
-					if p.Filter, err = readArg(filter); err != nil {
+					if p.Filter, err = readFilter(filter, ""); err != nil {
 						return flagError("filter", err)
 					}
 				}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/stacq/stacq/geo"
@@ -17,6 +18,7 @@ func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, pag
 	prog := startProgress(io, cf.quiet)
 	defer prog.stop()
 	var err error
+	invalidUTF8 := 0
 pages:
 	for page, perr := range pages {
 		if perr != nil {
@@ -24,6 +26,7 @@ pages:
 			break
 		}
 		prog.page()
+		invalidUTF8 += page.InvalidUTF8
 		for i := range page.Items {
 			// Pointers: a slice put in an interface is one allocation.
 			var feature any = &page.Items[i].JSON
@@ -39,6 +42,9 @@ pages:
 	}
 	if err == nil {
 		err = ctx.Err()
+	}
+	if invalidUTF8 > 0 && cf.verbose {
+		fmt.Fprintf(io.Stderr, "stacq search: %s of invalid UTF-8 in the server's items replaced by U+FFFD\n", plural(invalidUTF8, "sequence"))
 	}
 	return finishOutput(io, "search", out, err, res, partial)
 }

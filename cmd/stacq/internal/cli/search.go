@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -187,7 +186,7 @@ func (sf *searchFlags) sent(io IO) (stac.SearchParams, error) {
 		}
 	}
 	if sf.filter != "" {
-		text, err := readArg(sf.filter)
+		text, err := readFilter(sf.filter, sf.filterLang)
 		if err != nil {
 			return p, flagError("filter", err)
 		}
@@ -223,6 +222,9 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	args = sf.client.withDefaultURL(io, args, 0)
 	if len(args) != 1 {
 		return usagef("expected one URL, got %d arguments", len(args))
+	}
+	if err := sf.checkIgnored(io); err != nil {
+		return err
 	}
 	params, opts, err := sf.params(io)
 	if err != nil {
@@ -268,16 +270,24 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	return writeRawPages(ctx, io, sf.client, out, c.SearchRawPages(ctx, params, opts...), res, sf.resume.partial)
 }
 
-// readArg returns s, or the contents of the file s names when it starts with '@'.
-func readArg(s string) (string, error) {
-	if name, ok := strings.CutPrefix(s, "@"); ok {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return "", err
-		}
-		return string(b), nil
+// checkIgnored refuses flags that would be silently ignored where that
+// loses what the user asked for (a file not written, an order lost), and
+// warns of those that merely have no effect.
+func (sf *searchFlags) checkIgnored(io IO) error {
+	toStdout := sf.out.output == "" || sf.out.output == "-"
+	switch {
+	case sf.matched && (!toStdout || sf.out.format != ""):
+		return usagef("--matched prints only the number of matches, on stdout: -o and --format cannot be used with it")
+	case sf.parallel > 1 && sf.sortby != "":
+		return usagef("--parallel writes the items of its windows as they come, so the order --sortby asks for would be lost: use one or the other")
 	}
-	return s, nil
+	if sf.resume.partial && toStdout {
+		fmt.Fprintln(io.Stderr, "stacq search: warning: --partial has no effect without -o FILE (stdout keeps what it was sent anyway)")
+	}
+	if sf.filterLang != "" && sf.filter == "" {
+		fmt.Fprintln(io.Stderr, "stacq search: warning: --filter-lang has no effect without --filter")
+	}
+	return nil
 }
 
 func trimAll(vals []string) []string {
