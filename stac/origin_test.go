@@ -91,7 +91,7 @@ func landingAt(root string) http.HandlerFunc {
 		writeJSON(w, 200, map[string]any{
 			"type": "Catalog", "stac_version": "1.0.0", "id": "test", "description": "test",
 			"conformsTo": []string{"https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/item-search"},
-			"links": []any{map[string]any{"rel": "search", "href": root + "/search", "method": "GET"}},
+			"links":      []any{map[string]any{"rel": "search", "href": root + "/search", "method": "GET"}},
 		})
 	}
 }

@@ -23,7 +23,7 @@ const PagePrefix = `{"type":"FeatureCollection","features":[`
 // Body is a hostile answer. Sent counts the bytes written to the wire
 // (compressed, for a gzip bomb) over all requests.
 type Body struct {
-	Status  int   // default 200
+	Status  int // default 200
 	Prefix  string
 	Size    int64 // bytes of the body, prefix included, once decompressed
 	Gzip    bool  // send it gzip-compressed, with Content-Encoding: gzip

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -34,7 +33,7 @@ func parseByteSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 || math.IsInf(n, 0) || n*float64(mult) >= 1<<62 || n*float64(mult) < 1 {
+	if bytes := n * float64(mult); err != nil || !(bytes >= 1 && bytes < 1<<62) { // NaN fails too
 		return 0, fmt.Errorf("expected a size in bytes like 256MiB, 1GiB or 500MB, got %q", s)
 	}
 	return int64(n * float64(mult)), nil

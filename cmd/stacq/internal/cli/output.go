@@ -45,8 +45,11 @@ func openOutput(io IO, path, format string) (*output, error) {
 	if path == "-" {
 		path = ""
 	}
+	target, err := outputTarget(path)
+	if err != nil {
+		return nil, flagError("output", err)
+	}
 	var f geo.Format
-	var err error
 	switch {
 	case format != "":
 		if f, err = geo.ParseFormat(format); err != nil {
@@ -60,10 +63,7 @@ func openOutput(io IO, path, format string) (*output, error) {
 		f = geo.FormatFeatureCollection
 	}
 	o := &output{path: path, temps: io.temps}
-	target, err := outputTarget(path)
 	switch {
-	case err != nil:
-		return nil, flagError("output", err)
 	case target.stdout:
 		o.buf = bufio.NewWriterSize(io.Stdout, 64<<10)
 	case target.direct:
@@ -78,7 +78,7 @@ func openOutput(io IO, path, format string) (*output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create output: %w", err)
 		}
-		if err == nil && target.existing != nil {
+		if target.existing != nil {
 			err = keepMode(tmp, target.existing)
 		}
 		if err == nil {

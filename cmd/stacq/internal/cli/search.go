@@ -66,7 +66,7 @@ type outputFlags struct {
 
 func addOutputFlags(fs *pflag.FlagSet) *outputFlags {
 	of := &outputFlags{}
-	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout (written in full or not at all)")
+	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout: an ordinary file (or a symlink's target) in full or not at all, keeping its mode; a device, FIFO or /dev/fd/N as the items come (no atomicity is possible there)")
 	fs.StringVar(&of.format, "format", "", "geojson (FeatureCollection), ndjson (one feature per line) or json (indented); default from -o's extension, else geojson")
 	return of
 }
