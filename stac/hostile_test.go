@@ -15,13 +15,7 @@ import (
 
 // hostileAPI serves a landing page at /v1 and body at /v1/search.
 func hostileAPI(t *testing.T, body http.Handler) *httptest.Server {
-	t.Helper()
-	mux := http.NewServeMux()
-	var s *httptest.Server
-	mux.HandleFunc("/v1", func(w http.ResponseWriter, r *http.Request) { hostile.Landing(s.URL+"/v1")(w, r) })
-	mux.Handle("/v1/search", body)
-	s = httptest.NewUnstartedServer(mux)
-	s.Start()
+	s := hostile.NewAPI(body)
 	t.Cleanup(s.Close)
 	return s
 }

@@ -55,6 +55,20 @@ func (n *hostileNet) serve(origin string, h http.HandlerFunc) {
 	n.routes[strings.SplitN(origin, "://", 2)[1]] = s.Listener.Addr().String()
 }
 
+// api serves a STAC API at origin: a landing page at /v1 (its search
+// link /v1/search) and routes by path.
+func (n *hostileNet) api(origin string, routes map[string]http.HandlerFunc) {
+	root := strings.TrimSuffix(strings.TrimSuffix(origin, ":443"), ":80") + "/v1"
+	routes["/v1"] = landingAt(root)
+	n.serve(origin, func(w http.ResponseWriter, r *http.Request) {
+		if h := routes[r.URL.Path]; h != nil {
+			h(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+}
+
 // client returns an http.Client that dials the net's servers and trusts
 // httptest's certificate.
 func (n *hostileNet) client() *http.Client {
@@ -115,16 +129,11 @@ func leaked(h hop) []string {
 // host alone, and "example.com" is the host of both URLs).
 func TestHeadersNotSentOnDowngradedNextLink(t *testing.T) {
 	n := newHostileNet(t)
-	n.serve("https://example.com:443", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/v1":
-			landingAt("https://example.com/v1")(w, r)
-		case "/v1/search":
-			writeJSON(w, 200, featurePage([]string{"a"}, map[string]any{"links": []any{
-				map[string]any{"rel": "next", "href": "http://example.com/v1/search2"},
-			}}))
-		}
-	})
+	n.api("https://example.com:443", map[string]http.HandlerFunc{"/v1/search": func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, featurePage([]string{"a"}, map[string]any{"links": []any{
+			map[string]any{"rel": "next", "href": "http://example.com/v1/search2"},
+		}}))
+	}})
 	n.serve("http://example.com:80", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, featurePage([]string{"b"}, nil))
 	})
@@ -162,15 +171,11 @@ func TestHeadersOnRedirects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newHostileNet(t)
 			target := func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, featurePage([]string{"b"}, nil)) }
-			n.serve("https://example.com:443", func(w http.ResponseWriter, r *http.Request) {
-				switch r.URL.Path {
-				case "/v1":
-					landingAt("https://example.com/v1")(w, r)
-				case "/v1/search":
+			n.api("https://example.com:443", map[string]http.HandlerFunc{
+				"/v1/search": func(w http.ResponseWriter, r *http.Request) {
 					http.Redirect(w, r, tc.to+"?from=search&api_key=LEAK", http.StatusTemporaryRedirect)
-				case "/v1/moved":
-					target(w, r)
-				}
+				},
+				"/v1/moved": target,
 			})
 			n.serve("https://other.example.com:443", target)
 			n.serve("https://example.com:8443", target)
@@ -212,26 +217,12 @@ func TestHeadersOnRedirects(t *testing.T) {
 // http origin does not become one of the API's.
 func TestHeadersOnLandingRedirects(t *testing.T) {
 	n := newHostileNet(t)
-	n.serve("http://example.com:80", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/up":
-			http.Redirect(w, r, "https://example.com/v1", http.StatusMovedPermanently)
-		case "/v1":
-			landingAt("http://example.com/v1")(w, r)
-		case "/v1/search":
-			writeJSON(w, 200, featurePage([]string{"a"}, nil))
-		}
-	})
-	n.serve("https://example.com:443", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/v1":
-			landingAt("https://example.com/v1")(w, r)
-		case "/down":
-			http.Redirect(w, r, "http://example.com/v1", http.StatusMovedPermanently)
-		case "/v1/search":
-			writeJSON(w, 200, featurePage([]string{"a"}, nil))
-		}
-	})
+	page := func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, featurePage([]string{"a"}, nil)) }
+	redirect := func(to string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, http.StatusMovedPermanently) }
+	}
+	n.api("http://example.com:80", map[string]http.HandlerFunc{"/up": redirect("https://example.com/v1"), "/v1/search": page})
+	n.api("https://example.com:443", map[string]http.HandlerFunc{"/down": redirect("http://example.com/v1"), "/v1/search": page})
 	ctx := context.Background()
 	opts := append(credentialHeaders, stac.WithHTTPClient(n.client()))
 	if _, err := stac.Open(ctx, "http://example.com/up", opts...); err != nil {
@@ -262,14 +253,9 @@ func TestHeadersOnLandingRedirects(t *testing.T) {
 // decides.
 func TestRedirectGuardKeepsCallersPolicy(t *testing.T) {
 	n := newHostileNet(t)
-	n.serve("https://example.com:443", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/v1":
-			landingAt("https://example.com/v1")(w, r)
-		case "/v1/search":
-			http.Redirect(w, r, "https://example.com/v1/search", http.StatusFound)
-		}
-	})
+	n.api("https://example.com:443", map[string]http.HandlerFunc{"/v1/search": func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://example.com/v1/search", http.StatusFound)
+	}})
 	hc := n.client()
 	calls := 0
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error {

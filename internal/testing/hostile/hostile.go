@@ -10,6 +10,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 
@@ -104,6 +105,18 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// NewAPI starts a STAC API whose landing page is at /v1 and whose
+// /v1/search answers search; Close stops it.
+func NewAPI(search http.Handler) *httptest.Server {
+	mux := http.NewServeMux()
+	var s *httptest.Server
+	mux.HandleFunc("/v1", func(w http.ResponseWriter, r *http.Request) { Landing(s.URL+"/v1")(w, r) })
+	mux.Handle("/v1/search", search)
+	s = httptest.NewUnstartedServer(mux)
+	s.Start()
+	return s
 }
 
 // Landing answers a STAC API landing page at root whose search link (GET

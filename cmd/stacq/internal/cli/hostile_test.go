@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -19,7 +17,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/stacq/stacq/cmd/stacq/internal/cli"
 	"github.com/stacq/stacq/internal/testing/hostile"
 	"github.com/stacq/stacq/internal/testing/stactest"
 )
@@ -36,14 +33,10 @@ func buildStacq(t *testing.T) string {
 	return bin
 }
 
-// hostileServer serves a landing page at /v1 whose /v1/search answers body.
+// hostileServer serves a landing page at /v1 whose /v1/search answers
+// body, and returns the landing page's URL.
 func hostileServer(t *testing.T, body http.Handler) string {
-	mux := http.NewServeMux()
-	var s *httptest.Server
-	mux.HandleFunc("/v1", func(w http.ResponseWriter, r *http.Request) { hostile.Landing(s.URL+"/v1")(w, r) })
-	mux.Handle("/v1/search", body)
-	s = httptest.NewUnstartedServer(mux)
-	s.Start()
+	s := hostile.NewAPI(body)
 	t.Cleanup(s.Close)
 	return s.URL + "/v1"
 }
@@ -59,20 +52,11 @@ func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.h.ServeHTTP(w, r)
 }
 
-// runCLI runs stacq in-process in dir, with stdin empty.
+// runCLI runs stacq in-process with dir as its working, cache and home
+// directory.
 func runCLI(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errw bytes.Buffer
-	io := cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errw, Dir: dir,
-		Getenv: func(k string) string {
-			switch k {
-			case "STACQ_CACHE_DIR", "STACQ_CONFIG_DIR", "HOME", "XDG_CACHE_HOME":
-				return dir
-			}
-			return ""
-		}}
-	code = cli.Run(context.Background(), args, io)
-	return code, out.String(), errw.String()
+	return run(t, map[string]string{"PWD": dir, "STACQ_CACHE_DIR": dir, "STACQ_CONFIG_DIR": dir, "HOME": dir, "XDG_CACHE_HOME": dir}, args...)
 }
 
 // escapes is an error description meant to retitle the terminal, clear
@@ -128,6 +112,7 @@ func TestHostileInputs(t *testing.T) {
 		{"400 on the first page", []string{"search", escURL}, 1, "", []string{"400 Bad Request"}, true},
 		{"500 on the first page", []string{"search", failURL, "--retries", "0"}, 1, "", []string{"500 Internal Server Error: InternalServerError: database down"}, false},
 		{"items of a missing collection", []string{"items", api.RootURL(), "nope"}, 1, "", []string{"404 Not Found", "nope does not exist"}, false},
+		{"collections of a failing API", []string{"collections", failURL, "--retries", "0"}, 1, "", []string{"404 Not Found"}, false},
 		{"collection search filter JSON", []string{"collections", escURL, "--filter", "{"}, 2, "", []string{"--filter: expected CQL2-JSON"}, false},
 		// 5: -o that cannot be written is refused before any request.
 		{"-o a directory", []string{"search", escURL, "-o", dir}, 2, "", []string{"--output: " + dir + " is a directory"}, false},
