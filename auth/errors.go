@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/internal/termsafe"
 )
 
 // ErrInsecureTokenURL is returned when a client secret would be sent over
@@ -218,7 +219,7 @@ func (s *scrubbedRetrieveError) As(target any) bool {
 // masked in every encoding (a server may echo the request), terminal
 // escapes and control characters out, at most n bytes on one line.
 func serverText(s string, secrets *redact.Secrets, n int) string {
-	return clip(redact.Printable(secrets.Scrub(s)), n)
+	return clip(termsafe.String(secrets.Scrub(s)), n)
 }
 
 // clip shortens s to at most n bytes of valid UTF-8 on one line.

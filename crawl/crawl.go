@@ -223,6 +223,13 @@ type Options struct {
 	// caller may record the new crawl into the same State.
 	Resume *State
 
+	// MaxDocumentSize caps the bytes read of one static document (a
+	// catalog, collection or item file), counted after decompression; a
+	// larger one fails with a *stac.TooLargeError. 0 means
+	// DefaultMaxDocumentSize. API pages have their own cap,
+	// stac.WithMaxPageSize in ClientOptions.
+	MaxDocumentSize int64
+
 	// Concurrency is the number of documents or item streams fetched at once
 	// (default DefaultConcurrency).
 	Concurrency int

@@ -304,7 +304,7 @@ func (r *run) doc(t task) {
 	var res Resource
 	var final location
 	err := r.retried(func(ctx context.Context) error {
-		body, loc, err := fetch(ctx, r.hc, t.loc)
+		body, loc, err := fetch(ctx, r.hc, t.loc, cmp.Or(r.opts.MaxDocumentSize, DefaultMaxDocumentSize))
 		if err != nil {
 			return err
 		}

@@ -18,9 +18,9 @@ import (
 	"github.com/stacq/stacq/stac"
 )
 
-// maxDocument caps the size of one static document, so a wrong link to a
-// huge file cannot exhaust memory.
-const maxDocument = 64 << 20
+// DefaultMaxDocumentSize is the default of Options.MaxDocumentSize: a
+// wrong link to a huge file cannot exhaust memory.
+const DefaultMaxDocumentSize = 64 << 20
 
 // location is where a document lives: a normalised http(s) URL or, for a
 // local catalog, a clean absolute path.
@@ -163,9 +163,11 @@ func remote(u *url.URL) (location, error) {
 	return location{url: n}, nil
 }
 
-// fetch reads a document. The returned location is where it was finally
-// read from: after redirects, relative links resolve against it.
-func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location, error) {
+// fetch reads a document of at most limit bytes (counted after
+// decompression; more is a *stac.TooLargeError). The returned location is
+// where it was finally read from: after redirects, relative links resolve
+// against it.
+func fetch(ctx context.Context, hc *http.Client, loc location, limit int64) ([]byte, location, error) {
 	if loc.local() {
 		if err := ctx.Err(); err != nil {
 			return nil, loc, err
@@ -175,10 +177,7 @@ func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location
 			return nil, loc, err
 		}
 		defer f.Close()
-		body, err := io.ReadAll(io.LimitReader(f, maxDocument+1))
-		if err == nil && len(body) > maxDocument {
-			err = fmt.Errorf("document larger than %d MiB", maxDocument>>20)
-		}
+		body, err := readDocument(f, limit, "", loc.path)
 		return body, loc, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.url.String(), nil)
@@ -207,11 +206,17 @@ func fetch(ctx context.Context, hc *http.Client, loc location) ([]byte, location
 	if resp.Request != nil && resp.Request.URL != nil {
 		final = location{url: normalURL(resp.Request.URL)}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
-	if err == nil && len(body) > maxDocument {
-		err = fmt.Errorf("document larger than %d MiB", maxDocument>>20)
-	}
+	body, err := readDocument(resp.Body, limit, http.MethodGet, redact.URL(final.String()))
 	return body, final, err
+}
+
+// readDocument reads r whole, refusing more than limit bytes.
+func readDocument(r io.Reader, limit int64, method, where string) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(body)) > limit {
+		return nil, &stac.TooLargeError{Method: method, URL: where, What: "static document", Limit: limit}
+	}
+	return body, err
 }
 
 // decode decodes a static document into the Resource its "type" says it

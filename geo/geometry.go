@@ -144,6 +144,11 @@ func parseWKT(s string) (orb.Geometry, error) {
 	if !looksLikeWKT(s) {
 		return nil, inputError(s, fmt.Sprintf("%s, got %q", expectedGeometry, shorten(s)), nil)
 	}
+	// orb's decoder recurses (and copies) per level: bound the nesting
+	// before it sees the text.
+	if depth := wktDepth(s); depth > maxWKTDepth {
+		return nil, inputError(s, fmt.Sprintf("WKT nested %d parentheses deep, more than the %d a MULTIPOLYGON in GEOMETRYCOLLECTIONs nested %d deep needs", depth, maxWKTDepth, maxCollectionDepth), nil)
+	}
 	g, err := wkt.Unmarshal(s)
 	if err != nil {
 		if hasWKTDimension(s) {
@@ -155,6 +160,25 @@ func parseWKT(s string) (orb.Geometry, error) {
 		return nil, inputError(s, err.Error(), nil)
 	}
 	return g, nil
+}
+
+// maxWKTDepth bounds the parentheses of WKT: GeometryCollections nested
+// maxCollectionDepth deep, around a MULTIPOLYGON's three levels.
+const maxWKTDepth = maxCollectionDepth + 3
+
+// wktDepth returns the deepest nesting of parentheses in s.
+func wktDepth(s string) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+			deepest = max(deepest, depth)
+		case ')':
+			depth--
+		}
+	}
+	return deepest
 }
 
 func parseGeoJSON(data []byte) (orb.Geometry, error) {

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -309,6 +311,9 @@ func FuzzParseGeometry(f *testing.F) {
 		"MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((2 2, 3 2, 3 3, 2 2)))",
 		"GEOMETRYCOLLECTION (POINT (1 2), LINESTRING (0 0, 1 1))",
 		"MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))", "MULTIPOINT ((1 2), (3 4))", "POINT EMPTY",
+		strings.Repeat("GEOMETRYCOLLECTION(", 8) + "MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)))" + strings.Repeat(")", 8),
+		strings.Repeat("GEOMETRYCOLLECTION(", 40) + "POINT(1 2)" + strings.Repeat(")", 40),
+		strings.Repeat(`{"type":"GeometryCollection","geometries":[`, 12) + `{"type":"Point","coordinates":[1,2]}` + strings.Repeat("]}", 12),
 	} {
 		f.Add([]byte(s))
 	}
@@ -324,6 +329,9 @@ func FuzzParseGeometry(f *testing.F) {
 			}
 			return
 		}
+		if w := bytes.TrimSpace(data); len(w) > 0 && w[0] != '{' && wktDepth(string(w)) > maxWKTDepth {
+			t.Fatalf("WKT nested %d deep parsed", wktDepth(string(w)))
+		}
 		out, err := GeometryJSON(g)
 		if err != nil {
 			t.Fatalf("GeometryJSON(%#v): %v", g, err)
@@ -336,4 +344,29 @@ func FuzzParseGeometry(f *testing.F) {
 			t.Fatalf("round trip %q -> %#v -> %s -> %#v", data, g, out, again)
 		}
 	})
+}
+
+// GeometryCollections nested 20,000 deep in WKT: refused before orb's
+// decoder, which recurses and copies per level, sees them; 8 deep (the
+// GeoJSON bound) with a MULTIPOLYGON inside is fine.
+func TestWKTNestingBounded(t *testing.T) {
+	nested := func(n int, inner string) string {
+		return strings.Repeat("GEOMETRYCOLLECTION(", n) + inner + strings.Repeat(")", n)
+	}
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	_, err := ParseGeometry([]byte(nested(20000, "POINT(1 2)")))
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Reason, "nested 20001 parentheses deep") {
+		t.Fatalf("err = %v", err)
+	}
+	if d, alloc := time.Since(start), after.TotalAlloc-before.TotalAlloc; d > time.Second || alloc > 10<<20 {
+		t.Errorf("refusing took %v and %d MiB", d, alloc>>20)
+	}
+	if _, err := ParseGeometry([]byte(nested(maxCollectionDepth, "MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)))"))); err != nil {
+		t.Errorf("GEOMETRYCOLLECTIONs %d deep: %v", maxCollectionDepth, err)
+	}
 }

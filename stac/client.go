@@ -43,9 +43,10 @@ const (
 type Client struct {
 	hc     *http.Client
 	header http.Header // static headers, from WithHeader
-	// apiHosts are the hosts of the landing page and of its search and
-	// data links: the only ones that get the static headers.
-	apiHosts  map[string]bool
+	// origins are the origins (scheme, host, port) of the landing page
+	// and of its search and data links: the only ones that get the
+	// static headers, redirects included (see checkRedirect).
+	origins   map[string]bool
 	userAgent string
 
 	root           string // the landing page URL, after redirects
@@ -77,11 +78,12 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithHeader adds a header sent with every request to the API's hosts (the
-// landing page's, and those of its search and data links; not to other
-// hosts a next link may point to, since such headers often carry API keys).
-// It may be given several times, also for the same name. An Accept header
-// given here replaces the client's own.
+// WithHeader adds a header sent with every request to the API's origins
+// (scheme, host and port of the landing page, and of its search and data
+// links): not to other origins a next link or a redirect may point to, nor
+// over plain http to an API read over https, since such headers often
+// carry API keys. It may be given several times, also for the same name.
+// An Accept header given here replaces the client's own.
 func WithHeader(name, value string) Option {
 	return func(c *Client) { c.header.Add(name, value) }
 }
@@ -117,7 +119,9 @@ func Open(ctx context.Context, rootURL string, opts ...Option) (*Client, error) 
 		return nil, fmt.Errorf("open %s: expected an http(s) URL of a STAC API landing page", redact.URL(rootURL))
 	}
 	c.root = u.String()
-	c.apiHosts = map[string]bool{u.Host: true}
+	c.origins = map[string]bool{}
+	c.allow(u)
+	c.hc = c.guardRedirects(c.hc)
 	if err := c.readLanding(ctx); err != nil {
 		return nil, err
 	}
@@ -137,7 +141,7 @@ func (c *Client) readLanding(ctx context.Context) error {
 	defer resp.Body.Close()
 	if resp.Request != nil && resp.Request.URL != nil {
 		c.root = resp.Request.URL.String() // after redirects: relative links resolve from here
-		c.apiHosts[resp.Request.URL.Host] = true
+		c.allow(resp.Request.URL)
 	}
 	body, err := readBody(resp, nil, maxLandingBody, "landing page")
 	if err != nil {
@@ -211,7 +215,7 @@ func (c *Client) classify(body []byte, contentType string) error {
 	}
 	for _, href := range []string{c.searchGET, c.searchPOST, c.collectionsURL} {
 		if u, err := url.Parse(href); err == nil && href != "" {
-			c.apiHosts[u.Host] = true
+			c.allow(u)
 		}
 	}
 	isAPI := len(cat.ConformsTo) > 0 || c.searchGET != "" || c.searchPOST != "" ||
@@ -346,7 +350,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.apiHosts[req.URL.Host] {
+	if c.origins[origin(req.URL)] {
 		for name, vals := range c.header {
 			req.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), vals...)
 		}

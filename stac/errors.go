@@ -13,6 +13,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/internal/termsafe"
 )
 
 // Sentinel errors matched with errors.Is.
@@ -111,13 +112,17 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type TooLargeError struct {
 	Method string
 	URL    string // credentials removed
-	What   string // "page", "landing page", "response"
+	What   string // "page", "landing page", "response", "static document"
 	Limit  int64  // bytes
 }
 
 // Error implements the error interface.
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s %s: the %s is larger than %s, the most this client reads", e.Method, e.URL, e.What, byteSize(e.Limit))
+	where := e.URL
+	if e.Method != "" {
+		where = e.Method + " " + e.URL
+	}
+	return fmt.Sprintf("%s: the %s is larger than %s, the most this client reads", where, e.What, byteSize(e.Limit))
 }
 
 // byteSize formats n bytes in the largest binary unit that divides it.
@@ -133,21 +138,29 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// snippetLen is how much of an unexpected body an error shows.
-const snippetLen = 200
+// snippetLen is how much of an unexpected body an error shows;
+// snippetScan how much of the body is looked at for it (escape sequences
+// removed may be long).
+const (
+	snippetLen  = 200
+	snippetScan = 16 << 10
+)
 
-// snippet returns the start of body on one line: runs of white space and
+// snippet returns the start of body on one line, safe to print: terminal
+// escape sequences are removed (termsafe), runs of white space and
 // control characters become one space, and the cut falls on a rune.
 func snippet(body []byte) string {
 	body = bytes.TrimSpace(body)
+	rest := len(body) > snippetScan
+	if rest {
+		body = body[:snippetScan]
+	}
+	body = []byte(termsafe.Line(string(body)))
 	var b strings.Builder
 	space := false
 	for len(body) > 0 && b.Len() < snippetLen {
 		r, size := utf8.DecodeRune(body)
 		body = body[size:]
-		if r == utf8.RuneError && size <= 1 {
-			r = '?'
-		}
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			space = true
 			continue
@@ -158,7 +171,7 @@ func snippet(body []byte) string {
 		space = false
 		b.WriteRune(r)
 	}
-	if len(body) > 0 {
+	if len(body) > 0 || rest {
 		b.WriteString("…")
 	}
 	return b.String()
@@ -211,10 +224,11 @@ func firstText(vals ...jsontext.Value) string {
 	return ""
 }
 
-// oneLine keeps a server message on one line and bounded in length.
+// oneLine keeps a server message on one line, bounded in length and
+// without terminal escape sequences.
 func oneLine(s string) string {
 	if len(s) <= 2*snippetLen && !strings.ContainsAny(s, "\r\n\t") {
-		return s
+		return termsafe.Line(s)
 	}
 	return snippet([]byte(s))
 }

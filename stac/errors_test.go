@@ -32,6 +32,9 @@ func TestNewHTTPError(t *testing.T) {
 		{"long text", long, 500, "", "", strings.Repeat("x", snippetLen) + "…", ""},
 		{"empty", "", 503, "", "", "", "GET https://api.example/v1/collections/foo: 503 Service Unavailable"},
 		{"JSON without a message", `{"status": 500}`, 500, "", "", `{"status": 500}`, ""},
+		{"escape sequences", `{"code": "\u001b]0;owned\u0007Bad", "description": "\u001b[1A\u001b[2Kall good\r\u009b2J\u202edone"}`, 400,
+			"Bad", "all good done", "", "GET https://api.example/v1/collections/foo: 400 Bad Request: Bad: all good done"},
+		{"escape sequences in a snippet", "<p>\x1b[31mred\x1b[0m\x07</p>", 500, "", "", "<p>red </p>", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +65,9 @@ func TestSnippet(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"  hello \r\n\t world  ", "hello world"},
 		{"a\x00b", "a b"},
-		{"\xff\xfeok", "??ok"},
+		{"\xff\xfeok", "\uFFFD\uFFFDok"},
+		{"\x1b]0;title\x07\x1b[2Kred \x1b[31malert\x1b[0m\u202e", "red alert"},
+		{"over\rwritten\u009b1A", "over written"},
 		{strings.Repeat("é", 300), strings.Repeat("é", 100) + "…"},
 	}
 	for _, tt := range tests {

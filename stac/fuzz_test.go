@@ -71,7 +71,8 @@ func FuzzParseFields(f *testing.F) {
 
 func FuzzParseQuery(f *testing.F) {
 	for _, s := range []string{"eo:cloud_cover<10", "platform=sentinel-2a", "gsd>=10", "x!=y", "a<>b", `{"a":{"lt":1}}`,
-		`{"a":1}`, "a=", "=b", `id="10"`, "a=='x'", "b=true", "c=null", "a>-1e3", "a=1.", "a<=0x10", `{"a":{"in":[1,"b"]}}`} {
+		`{"a":1}`, "a=", "=b", `id="10"`, "a=='x'", "b=true", "c=null", "a>-1e3", "a=1.", "a<=0x10", `{"a":{"in":[1,"b"]}}`,
+		`platform="sentinel-2a"`, "platform='x'", `x=="a"`, "b==false", `b="true"`, "n='10'", "n=1.50", `q="a \"b\""`, "q='", `q=""`} {
 		f.Add(s, "a>1")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
@@ -87,11 +88,32 @@ func FuzzParseQuery(f *testing.F) {
 			if prop == "" {
 				t.Fatalf("empty property from %q, %q", a, b)
 			}
-			if _, ok := ops.(map[string]any); !ok {
+			m, ok := ops.(map[string]any)
+			if !ok {
 				t.Fatalf("property %q: %T", prop, ops)
+			}
+			for _, v := range m {
+				checkQueryValue(t, v, a+"\n"+b)
 			}
 		}
 	})
+}
+
+// checkQueryValue checks a value of the query shorthand against the
+// arguments it came from: a number or literal is sent as written in
+// them; a string that reads as one was quoted there.
+func checkQueryValue(t *testing.T, v any, args string) {
+	switch v := v.(type) {
+	case jsontext.Value:
+		if !v.IsValid() || !strings.Contains(args, string(v)) {
+			t.Fatalf("value %s is not as written in %q", v, args)
+		}
+	case string:
+		lit := v == "true" || v == "false" || v == "null"
+		if num := jsontext.Value(v); (lit || num.Kind() == '0' && num.IsValid()) && !strings.ContainsAny(args, `'"`) {
+			t.Fatalf("%q became the string %q, but it was not quoted", args, v)
+		}
+	}
 }
 
 // Untrusted pages: whatever a server sends, decoding and following its

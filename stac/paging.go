@@ -275,19 +275,65 @@ func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *re
 	}
 }
 
-// readBody reads resp's body into buf, refusing more than limit bytes
-// (counted after decompression) with a *TooLargeError.
+// readBody appends resp's body to buf, refusing more than limit bytes
+// (counted after decompression) with a *TooLargeError. buf grows by
+// doubling up to bodyChunk bytes; the rest of a larger body is read into
+// chunks of that size, joined at the end, so a body over the cap is
+// refused having held little more than the cap (not twice it, nor the
+// garbage of each doubling).
 func readBody(resp *http.Response, buf []byte, limit int64, what string) ([]byte, error) {
 	if resp.ContentLength > limit {
 		return buf, &TooLargeError{What: what, Limit: limit}
 	}
-	b := bytes.NewBuffer(buf)
-	n, err := b.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if n > limit {
-		return b.Bytes(), &TooLargeError{What: what, Limit: limit}
+	b := buf
+	for len(b) < cap(b) || cap(b) < bodyChunk && int64(cap(b)) <= limit {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(max(2*cap(b), bytes.MinRead), bodyChunk, int(limit+1)))
+			copy(grown, b)
+			b = grown
+		}
+		n, err := resp.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case int64(len(b)) > limit:
+			return b, &TooLargeError{What: what, Limit: limit}
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		}
 	}
-	return b.Bytes(), err
+	total := int64(len(b))
+	var chunks [][]byte
+	for {
+		chunk := make([]byte, min(bodyChunk, limit+1-total))
+		n := 0
+		var err error
+		for n < len(chunk) && err == nil {
+			var k int
+			k, err = resp.Body.Read(chunk[n:])
+			n += k
+		}
+		chunks = append(chunks, chunk[:n])
+		total += int64(n)
+		switch {
+		case total > limit:
+			return b, &TooLargeError{What: what, Limit: limit}
+		case err == io.EOF:
+			body := make([]byte, len(b), total)
+			copy(body, b)
+			for _, c := range chunks {
+				body = append(body, c...)
+			}
+			return body, nil
+		case err != nil:
+			return b, err
+		}
+	}
 }
+
+// bodyChunk is the size of the chunks a large body is read in.
+const bodyChunk = 4 << 20
 
 // readErr describes a failure to read r's response body.
 func (c *Client) readErr(r *request, resp *http.Response, err error) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -120,6 +121,9 @@ func ParseQuery(args []string) (map[string]any, error) {
 	q := map[string]any{}
 	for i, arg := range args {
 		arg = strings.TrimSpace(arg)
+		if !utf8.ValidString(arg) {
+			return nil, fmt.Errorf("query %d: expected UTF-8 text, got %q", i+1, arg)
+		}
 		if strings.HasPrefix(arg, "{") {
 			if err := parseQueryJSON(q, arg); err != nil {
 				return nil, fmt.Errorf("query %d: %w", i+1, err)

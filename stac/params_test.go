@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 func TestParseSortBy(t *testing.T) {
@@ -101,6 +103,7 @@ func TestParseQuery(t *testing.T) {
 		{[]string{`{"a": 1}`}, "", `property "a": expected an object of operators like {"lt": 10}, got 1`},
 		{[]string{`{"a": {"lt": 1}`}, "", "expected a JSON object like"},
 		{[]string{`{"a": {"lt": 1}} x`}, "", "expected one JSON object"},
+		{[]string{"a=\x8c"}, "", "expected UTF-8 text"},
 	}
 	for _, tt := range tests {
 		got, err := ParseQuery(tt.in)
@@ -166,5 +169,53 @@ func TestConforms(t *testing.T) {
 	// OGC API - Features - Part 3 counts as filter.
 	if !conforms([]string{"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter"}, "filter") {
 		t.Error("OGC filter class not matched by \"filter\"")
+	}
+}
+
+// The values of the query shorthand as they are sent: quotes make
+// strings, true, false and null are JSON literals, numbers stay as
+// written, anything else is the string it is.
+func TestParseQueryShorthandValues(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`platform=="sentinel-2a"`, `{"platform":{"eq":"sentinel-2a"}}`},
+		{`platform=='sentinel-2a'`, `{"platform":{"eq":"sentinel-2a"}}`},
+		{`platform='sentinel-2a'`, `{"platform":{"eq":"sentinel-2a"}}`},
+		{`platform="sentinel-2a"`, `{"platform":{"eq":"sentinel-2a"}}`},
+		{`platform = "sentinel-2a" `, `{"platform":{"eq":"sentinel-2a"}}`},
+		{`x==y`, `{"x":{"eq":"y"}}`},
+		{`sat:orbit_state!='ascending'`, `{"sat:orbit_state":{"neq":"ascending"}}`},
+		{`flag=true`, `{"flag":{"eq":true}}`},
+		{`flag==false`, `{"flag":{"eq":false}}`},
+		{`flag!=null`, `{"flag":{"neq":null}}`},
+		{`flag="true"`, `{"flag":{"eq":"true"}}`},
+		{`flag='null'`, `{"flag":{"eq":"null"}}`},
+		{`flag=True`, `{"flag":{"eq":"True"}}`},
+		{`id='10'`, `{"id":{"eq":"10"}}`},
+		{`gsd=1.50`, `{"gsd":{"eq":1.50}}`},
+		{`gsd<=-0`, `{"gsd":{"lte":-0}}`},
+		{`n=1E+2`, `{"n":{"eq":1E+2}}`},
+		{`n=0x10`, `{"n":{"eq":"0x10"}}`},
+		{`n=.5`, `{"n":{"eq":".5"}}`},
+		{`n=+1`, `{"n":{"eq":"+1"}}`},
+		{`q="a \"quoted\" word"`, `{"q":{"eq":"a \"quoted\" word"}}`},
+		{`q='it''s'`, `{"q":{"eq":"it''s"}}`},
+		{`q='unbalanced`, `{"q":{"eq":"'unbalanced"}}`},
+		{`q="`, `{"q":{"eq":"\""}}`},
+		{`q=''`, `{"q":{"eq":""}}`},
+		{`q=a b`, `{"q":{"eq":"a b"}}`},
+	} {
+		q, err := ParseQuery([]string{tt.in})
+		if err != nil {
+			t.Errorf("ParseQuery(%q): %v", tt.in, err)
+			continue
+		}
+		// Compared as sent: numbers keep their text.
+		b, err := jsonv2.Marshal(q, encodeOpts, jsonv2.Deterministic(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("ParseQuery(%q) sends %s, want %s", tt.in, b, tt.want)
+		}
 	}
 }

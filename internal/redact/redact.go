@@ -1,7 +1,7 @@
 // Package redact hides credentials in what stacq prints: URLs in errors and
 // -v traces, HTTP headers, every encoding of the credentials stacq sent
-// (Secrets, and a Writer that scrubs stderr), and terminal escapes in
-// server text (Printable).
+// (Secrets, and a Writer that scrubs stderr). Terminal escapes in server
+// text are internal/termsafe's.
 package redact
 
 import (

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 )
 
 // MinSecretLen is the shortest value Secrets accepts: shorter ones would
@@ -173,90 +171,4 @@ func (sw *scrubWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// Printable returns server text made safe for a terminal: escape
-// sequences (ESC [ ... and ESC ] ... BEL/ST, which retitle the terminal or
-// move the cursor) are removed, other control characters (C0 but tab and
-// newline, DEL, C1, bidirectional overrides) become spaces, and invalid
-// UTF-8 becomes U+FFFD.
-func Printable(s string) string {
-	if isPlain(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == 0x1b || r == 0x9b || r == 0x9d {
-			i += escapeLen(s[i:], r, size)
-			continue
-		}
-		i += size
-		switch {
-		case r == '\t' || r == '\n':
-			b.WriteRune(r)
-		case unicode.IsControl(r) || isBidi(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// isPlain reports whether s is printable ASCII (with tab and newline).
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t' && c != '\n') || c >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// escapeLen is the length of the escape sequence at the start of s,
-// whose introducer r (ESC, CSI or OSC) is size bytes long.
-func escapeLen(s string, r rune, size int) int {
-	i := size
-	csi := r == 0x9b
-	if r == 0x1b {
-		if i >= len(s) {
-			return i
-		}
-		switch s[i] {
-		case '[':
-			csi = true
-		case ']', 'P', '_', '^':
-		default:
-			return i + 1 // a two-byte escape (ESC c, ESC 7, ...)
-		}
-		i++
-	}
-	if csi {
-		// CSI: parameter and intermediate bytes, then one final byte.
-		for i < len(s) {
-			c := s[i]
-			i++
-			if c >= 0x40 && c <= 0x7e {
-				break
-			}
-		}
-		return i
-	}
-	// OSC and string sequences end with BEL or ST (ESC \).
-	for i < len(s) {
-		if s[i] == 0x07 {
-			return i + 1
-		}
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
-			return i + 2
-		}
-		i++
-	}
-	return i
-}
-
-func isBidi(r rune) bool {
-	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"unicode/utf8"
 )
 
 // Every encoding a credential was sent in is masked: raw, URL-encoded,
@@ -113,46 +112,6 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
-}
-
-func TestPrintable(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain text\tand\nlines":                   "plain text\tand\nlines",
-		"\x1b]0;pwned title\x07bad client":         "bad client",
-		"\x1b]0;title\x1b\\after":                  "after",
-		"\x1b[2K\x1b[1Aoverwrite the line above":   "overwrite the line above",
-		"red \x1b[31mtext\x1b[0m":                  "red text",
-		"bell\x07 cr\r nul\x00 del\x7f":            "bell  cr  nul  del ",
-		"c1 csi \u009b31m here":                    "c1 csi  here",
-		"bidi \u202egnirts\u202c":                  "bidi  gnirts ",
-		"bad utf8 \xff\xfe end":                    "bad utf8 \uFFFD end",
-		"trailing escape \x1b":                     "trailing escape ",
-		"unterminated osc \x1b]0;title never ends": "unterminated osc ",
-		"esc c reset\x1bc after":                   "esc c reset after",
-		"émoji 🚀 stay":                             "émoji 🚀 stay",
-	} {
-		if got := Printable(in); got != want {
-			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func FuzzPrintable(f *testing.F) {
-	f.Add("\x1b]0;x\x07y")
-	f.Add("\x1b[31mred")
-	f.Add("\u009b\u009d\x1bP")
-	f.Add("ok")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := Printable(s)
-		if !utf8.ValidString(out) {
-			t.Fatalf("invalid UTF-8: %q", out)
-		}
-		for _, r := range out {
-			if r == 0x1b || r == 0x07 || r == '\r' || r == 0x9b || r == 0x9d || r == 0x7f || (r < 0x20 && r != '\t' && r != '\n') {
-				t.Fatalf("control %U left in %q", r, out)
-			}
-		}
-	})
 }
 
 // Whatever the secret, each of its encodings is gone after Scrub.

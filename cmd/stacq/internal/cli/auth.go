@@ -19,6 +19,7 @@ import (
 	"github.com/stacq/stacq/auth/login"
 	"github.com/stacq/stacq/auth/provider"
 	"github.com/stacq/stacq/internal/redact"
+	"github.com/stacq/stacq/internal/termsafe"
 )
 
 // authCommand is the `stacq auth` group. Its subcommands have flag sets of
@@ -329,11 +330,11 @@ func printAdvertised(w io.Writer, r *provider.Resolved) {
 		if !slices.ContainsFunc(api, func(a auth.Scheme) bool { return a.Name == s.Name }) {
 			note = "not for the API's own links"
 		}
-		fmt.Fprintf(w, "%s\t%s\t(%s)\n", label, redact.Printable(s.String()), redact.Printable(note))
+		fmt.Fprintf(w, "%s\t%s\t(%s)\n", label, termsafe.String(s.String()), termsafe.String(note))
 	}
 	switch {
 	case r.Chosen != nil:
-		fmt.Fprintf(w, "chosen:\t%s %q\t(the credentials at hand satisfy it)\n", r.Chosen.Type, redact.Printable(r.Chosen.Name))
+		fmt.Fprintf(w, "chosen:\t%s %q\t(the credentials at hand satisfy it)\n", r.Chosen.Type, termsafe.String(r.Chosen.Name))
 	case r.Method == auth.MethodNone:
 		fmt.Fprintf(w, "chosen:\tnone\t(no credentials at hand satisfy an advertised scheme)\n")
 	default:

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -23,7 +24,8 @@ const (
 	exitOK          = 0
 	exitError       = 1
 	exitUsage       = 2
-	exitInterrupted = 130
+	exitInterrupted = 130 // 128 + SIGINT; other signals give 128 + their number
+	exitBrokenPipe  = 141 // 128 + SIGPIPE
 )
 
 // IO is the process environment a command runs in. Tests pass in-memory
@@ -38,6 +40,9 @@ type IO struct {
 	StderrIsTerminal bool
 	// Dir is the working directory for relative files (.env); "" is the process's.
 	Dir string
+	// temps are the temporary outputs of the running command, removed
+	// when Run returns; set by Run.
+	temps *tempFiles
 	// ReadSecret, when set, asks the user for a secret that is configured
 	// nowhere (a client secret), showing prompt and reading without echo.
 	// Std sets it when stdin is a terminal; nil means never ask.
@@ -152,7 +157,13 @@ func flagError(flag string, err error) error {
 // Run runs stacq with the given arguments (without the program name) and
 // returns the process exit status.
 func Run(ctx context.Context, args []string, io IO) (code int) {
+	// Servers' messages reach stderr (errors, traces): no terminal control
+	// from them gets through, and no credential stacq sent (the secrets
+	// are scrubbed first, from the text as it was written).
+	io.Stderr = newStderr(io.Stderr)
 	io = io.withSecrets()
+	io.temps = &tempFiles{}
+	defer io.temps.removeAll()
 	defer func() {
 		// A bug must not print a stack trace with request data in it.
 		if r := recover(); r != nil {
@@ -180,7 +191,8 @@ func Run(ctx context.Context, args []string, io IO) (code int) {
 		printHelp(io.Stdout)
 		return exitOK
 	case "--version", "version":
-		fmt.Fprintf(io.Stdout, "stacq %s\n", Version())
+		bi, _ := debug.ReadBuildInfo()
+		fmt.Fprintf(io.Stdout, "stacq %s\n", versionLine(bi))
 		return exitOK
 	}
 	cmd := findCommand(args[0])
@@ -213,10 +225,15 @@ func report(stderr io.Writer, name string, ctx context.Context, err error) int {
 		fmt.Fprintf(stderr, "stacq %s: %v\nRun 'stacq %s --help' for usage.\n", name, err, name)
 		return exitUsage
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())):
-		fmt.Fprintf(stderr, "stacq %s: interrupted\n", name)
-		return exitInterrupted
+		code, sig := interruptStatus(ctx)
+		fmt.Fprintf(stderr, "stacq %s: interrupted (%s)\n", name, sig)
+		return code
+	case errors.Is(err, syscall.EPIPE):
+		// The reader of stdout (or of a FIFO) went away, as with
+		// `stacq search ... | head`: quiet, as the signal would be.
+		return exitBrokenPipe
 	default:
-		fmt.Fprintf(stderr, "stacq %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "stacq %s: %v%s\n", name, err, tooLargeHint(err))
 		return exitError
 	}
 }
@@ -244,7 +261,9 @@ Commands:
 Run 'stacq help <command>' or 'stacq <command> --help' for a command's flags
 and examples. 'stacq --version' prints the version.
 
-Exit status: 0 success, 1 runtime or API error, 2 usage error, 130 interrupted.
+Exit status: 0 success, 1 runtime or API error, 2 usage error; interrupted by
+a signal, 128 + its number: 130 Ctrl-C (SIGINT), 129 terminal closed (SIGHUP),
+143 SIGTERM; 141 when the reader of the output went away (broken pipe).
 `)
 }
 
@@ -255,10 +274,48 @@ func printCommandHelp(w io.Writer, cmd *command, fs *pflag.FlagSet) {
 	}
 }
 
-// Version is the module version stacq was built from.
+// Version is the module version stacq was built from, "devel" for a
+// build without one (go run, -buildvcs=false). It goes into the
+// User-Agent; --version says more (versionLine).
 func Version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// versionLine is what --version prints: the version, then the commit it
+// was built from when the build recorded it (vcs.revision, vcs.time,
+// vcs.modified), so that a build from a checkout says which.
+func versionLine(bi *debug.BuildInfo) string {
+	v := "devel"
+	if bi == nil {
+		return v
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	var rev, at string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	details := []string{"commit " + rev[:min(len(rev), 12)]}
+	if at != "" {
+		details = append(details, at)
+	}
+	if modified {
+		details = append(details, "with local changes")
+	}
+	return v + " (" + strings.Join(details, ", ") + ")"
 }

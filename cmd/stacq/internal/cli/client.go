@@ -25,6 +25,7 @@ type clientFlags struct {
 	quiet   bool
 	auth    *authFlags
 	retry   *retryFlags
+	limits  *limitFlags
 }
 
 func addClientFlags(fs *pflag.FlagSet) *clientFlags {
@@ -36,6 +37,7 @@ func addClientFlags(fs *pflag.FlagSet) *clientFlags {
 	fs.BoolVarP(&cf.quiet, "quiet", "q", false, "no progress line")
 	cf.auth = addAuthFlags(fs)
 	cf.retry = addRetryFlags(fs)
+	cf.limits = addLimitFlags(fs)
 	return cf
 }
 
@@ -119,6 +121,9 @@ func (cf *clientFlags) retryingClient(ctx context.Context, io IO, apiURL string)
 // open opens the STAC API at rawURL with the command's flags, and extra
 // options of the command.
 func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...stac.Option) (*stac.Client, error) {
+	if err := checkAPIURL(rawURL); err != nil {
+		return nil, err
+	}
 	headers, err := cf.parseHeaders()
 	if err != nil {
 		return nil, err
@@ -128,6 +133,7 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...
 		return nil, err
 	}
 	opts := []stac.Option{stac.WithHTTPClient(hc), stac.WithRetry(policy), stac.WithUserAgent("stacq/" + Version())}
+	opts = append(opts, cf.limits.stacOptions()...)
 	for name, vals := range headers {
 		for _, v := range vals {
 			if credentialHeader(name) {

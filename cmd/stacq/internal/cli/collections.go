@@ -48,7 +48,7 @@ func collectionsCommand() *command {
 				p.Limit = ff.limit
 				p.Q = q
 				if filter != "" {
-					if p.Filter, err = readArg(filter); err != nil {
+					if p.Filter, err = readFilter(filter, ""); err != nil {
 						return flagError("filter", err)
 					}
 				}
@@ -76,17 +76,18 @@ func collectionsCommand() *command {
 	}
 }
 
-// writeCollections writes the collections as they arrive.
+// writeCollections writes the collections as they arrive; a listing
+// that fails before its first collection writes nothing.
 func writeCollections(w io.Writer, format string, cols func(func(*stac.Collection, error) bool)) error {
 	n := 0
-	if format == "json" {
-		fmt.Fprint(w, "{\"collections\": [")
-	}
 	var err error
 	for col, cerr := range cols {
 		if cerr != nil {
 			err = cerr
 			break
+		}
+		if format == "json" && n == 0 {
+			fmt.Fprint(w, "{\"collections\": [")
 		}
 		switch format {
 		case "ids":
@@ -111,7 +112,10 @@ func writeCollections(w io.Writer, format string, cols func(func(*stac.Collectio
 		}
 		n++
 	}
-	if format == "json" {
+	if format == "json" && (n > 0 || err == nil) {
+		if n == 0 {
+			fmt.Fprint(w, "{\"collections\": [")
+		}
 		fmt.Fprint(w, "\n]}\n")
 	}
 	return err

@@ -138,6 +138,7 @@ func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
 	}
 	opts.HTTPClient, opts.Retry = hc, &policy
 	opts.ClientOptions = append(opts.ClientOptions, stac.WithUserAgent("stacq/"+Version()))
+	opts.ClientOptions, opts.MaxDocumentSize = append(opts.ClientOptions, cf.client.limits.stacOptions()...), cf.client.limits.maxDocumentSize()
 	var out *output
 	if st != nil {
 		out, err = st.openOutput()
@@ -368,10 +369,11 @@ func startCrawlProgress(io IO, quiet bool, c *crawl.Crawler) *crawlProgress {
 	if quiet || !io.StderrIsTerminal {
 		return p
 	}
+	term := newStderr(io.Stderr)
 	print := func() {
 		st := c.Stats()
 		rate := float64(st.Items) / max(time.Since(p.start).Seconds(), 1e-9)
-		fmt.Fprintf(io.Stderr, "\r\033[K%s, %s, %.0f items/s, %s", plural(st.Collections, "collection"), plural(st.Items, "item"), rate, plural(st.Errors, "error"))
+		term.status(fmt.Sprintf("%s, %s, %.0f items/s, %s", plural(st.Collections, "collection"), plural(st.Items, "item"), rate, plural(st.Errors, "error")))
 	}
 	p.wg.Add(1)
 	go func() {
@@ -382,7 +384,7 @@ func startCrawlProgress(io IO, quiet bool, c *crawl.Crawler) *crawlProgress {
 			select {
 			case <-p.done:
 				print()
-				fmt.Fprintln(io.Stderr)
+				term.endStatus()
 				return
 			case <-t.C:
 				print()

@@ -2,39 +2,54 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/stacq/stacq/geo"
 )
 
-// output is where a command writes features: stdout, or a file that is
-// written beside its final name and renamed into place only on success,
-// so a failed or interrupted run never leaves a truncated file under the
-// requested name.
+// output is where a command writes features: stdout; an ordinary file,
+// written beside its final name (the target of a symlink) and renamed
+// into place only on success, so a failed or interrupted run never
+// leaves a truncated file under the requested name; or a device, FIFO or
+// /dev/fd/N, written in place, where no atomicity is possible.
+//
+// Nothing reaches stdout or a device before the first feature: a command
+// that fails before it writes nothing at all, not an empty document.
 type output struct {
-	path string // "" for stdout
+	path string // as given; "" for stdout
 	tmp  *os.File
+	// direct is a device, FIFO or /dev/fd/N written in place.
+	direct *os.File
 	// inPlace is a file continued in place (crawl --state): committed or
 	// not, it is kept.
 	inPlace *os.File
+	temps   *tempFiles // where tmp is registered until it is renamed or removed
 	buf     *bufio.Writer
 	fw      geo.FeatureWriter
 	count   int
 }
 
 // openOutput opens path ("" or "-" for stdout) in the format named by
-// format, or inferred from path's extension when format is "".
+// format, or inferred from path's extension when format is "". A path
+// that cannot be written (a directory, a missing directory) is refused
+// here, before any request.
 func openOutput(io IO, path, format string) (*output, error) {
 	if path == "-" {
 		path = ""
 	}
+	target, err := outputTarget(path)
+	if err != nil {
+		return nil, flagError("output", err)
+	}
 	var f geo.Format
-	var err error
 	switch {
 	case format != "":
 		if f, err = geo.ParseFormat(format); err != nil {
@@ -47,23 +62,117 @@ func openOutput(io IO, path, format string) (*output, error) {
 	default:
 		f = geo.FormatFeatureCollection
 	}
-	o := &output{path: path}
-	if path == "" {
+	o := &output{path: path, temps: io.temps}
+	switch {
+	case target.stdout:
 		o.buf = bufio.NewWriterSize(io.Stdout, 64<<10)
-	} else {
-		dir := filepath.Dir(path)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, flagError("output", fmt.Errorf("directory %s does not exist", dir))
+	case target.direct:
+		if o.direct, err = os.OpenFile(target.path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+			return nil, fmt.Errorf("open output: %w", err)
 		}
-		tmp, err := createTemp(dir, "."+filepath.Base(path)+".", ".partial")
+		o.buf = bufio.NewWriterSize(o.direct, 64<<10)
+	default:
+		dir, base := filepath.Split(target.path)
+		removeStaleTemps(io, dir, base)
+		tmp, err := createTemp(dir, "."+base+".", ".partial")
 		if err != nil {
 			return nil, fmt.Errorf("create output: %w", err)
 		}
+		if target.existing != nil {
+			err = keepMode(tmp, target.existing)
+		}
+		if err == nil {
+			err = lockFile(tmp)
+		}
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("create output: %w", err)
+		}
 		o.tmp = tmp
+		o.temps.add(tmp.Name())
 		o.buf = bufio.NewWriterSize(tmp, 256<<10)
+		o.path = target.path
 	}
 	o.fw = geo.NewWriter(o.buf, f)
 	return o, nil
+}
+
+// outputFile is what an -o path names.
+type outputFile struct {
+	path     string      // the file to write: path with its symlinks followed
+	stdout   bool        // the process's stdout (/dev/stdout, /dev/fd/1)
+	direct   bool        // a device, FIFO, socket or /dev/fd/N: written in place
+	existing os.FileInfo // the ordinary file replaced, nil when new
+}
+
+// outputTarget follows the symlinks of path (a dangling one names the
+// file to create, as the shell's > does) and says how to write it.
+func outputTarget(path string) (outputFile, error) {
+	if path == "" {
+		return outputFile{stdout: true}, nil
+	}
+	for range 40 {
+		if fd, ok := fdPath(path); ok {
+			return outputFile{path: path, stdout: fd == 1, direct: fd != 1}, nil
+		}
+		st, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			dir := filepath.Dir(path)
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return outputFile{}, fmt.Errorf("directory %s does not exist", dir)
+			}
+			return outputFile{path: path}, nil
+		case err != nil:
+			return outputFile{}, err
+		case st.Mode()&fs.ModeSymlink != 0:
+			dest, err := os.Readlink(path)
+			if err != nil {
+				return outputFile{}, err
+			}
+			if !filepath.IsAbs(dest) {
+				dest = filepath.Join(filepath.Dir(path), dest)
+			}
+			path = dest
+		case st.IsDir():
+			return outputFile{}, fmt.Errorf("%s is a directory; expected a file name", path)
+		case st.Mode().IsRegular():
+			return outputFile{path: path, existing: st}, nil
+		default: // device, FIFO, socket
+			return outputFile{path: path, direct: true}, nil
+		}
+	}
+	return outputFile{}, fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// fdPath tells the names of open file descriptors (/dev/stdout,
+// /dev/fd/3, /proc/self/fd/3), whose targets are no paths to write
+// beside, and returns the descriptor.
+func fdPath(path string) (int, bool) {
+	switch p := filepath.Clean(path); p {
+	case "/dev/stdout":
+		return 1, true
+	case "/dev/stderr":
+		return 2, true
+	default:
+		for _, dir := range []string{"/dev/fd/", "/proc/self/fd/"} {
+			if n, ok := strings.CutPrefix(p, dir); ok {
+				fd, err := strconv.Atoi(n)
+				return fd, err == nil && fd >= 0
+			}
+		}
+	}
+	return 0, false
+}
+
+// keepMode gives the temporary file the permissions (and, for root, the
+// owner) of the file it replaces: a 0600 file stays 0600.
+func keepMode(tmp *os.File, existing os.FileInfo) error {
+	if err := tmp.Chmod(existing.Mode().Perm()); err != nil {
+		return err
+	}
+	return chownLike(tmp, existing)
 }
 
 // Write writes one feature.
@@ -81,11 +190,14 @@ func (o *output) Commit() error {
 	if ferr := o.buf.Flush(); err == nil {
 		err = ferr
 	}
-	if o.inPlace != nil {
-		if err == nil {
-			err = o.inPlace.Sync()
+	for _, f := range []*os.File{o.inPlace, o.direct} {
+		if f == nil {
+			continue
 		}
-		if cerr := o.inPlace.Close(); err == nil {
+		if err == nil && f == o.inPlace {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 	}
@@ -107,6 +219,9 @@ func (o *output) Commit() error {
 	}
 	if err != nil {
 		os.Remove(o.tmp.Name())
+	}
+	o.temps.remove(o.tmp.Name())
+	if err != nil {
 		return fmt.Errorf("write %s: %w", o.path, err)
 	}
 	return nil
@@ -116,28 +231,38 @@ func (o *output) Commit() error {
 // command failed before it started (the API could not be opened): stdout
 // gets nothing at all, a file's temporary is removed.
 func (o *output) Discard() {
+	if o.direct != nil {
+		o.direct.Close()
+	}
 	if o.tmp != nil {
 		o.tmp.Close()
 		os.Remove(o.tmp.Name())
+		o.temps.remove(o.tmp.Name())
 	}
 }
 
-// Abort ends a failed run: stdout still gets a complete document (closing
-// brackets), a file's temporary is removed and the requested name is left
-// untouched.
+// Abort ends a failed run: stdout or a device still gets a complete
+// document (closing brackets) when a feature was written, and nothing
+// otherwise; a file's temporary is removed and the requested name is
+// left untouched.
 func (o *output) Abort() {
-	if o.inPlace != nil {
+	switch {
+	case o.inPlace != nil:
 		o.buf.Flush()
 		o.inPlace.Close()
-		return
+	case o.tmp != nil:
+		o.tmp.Close()
+		os.Remove(o.tmp.Name())
+		o.temps.remove(o.tmp.Name())
+	default:
+		if o.count > 0 {
+			o.fw.Close()
+			o.buf.Flush()
+		}
+		if o.direct != nil {
+			o.direct.Close()
+		}
 	}
-	if o.tmp == nil {
-		o.fw.Close()
-		o.buf.Flush()
-		return
-	}
-	o.tmp.Close()
-	os.Remove(o.tmp.Name())
 }
 
 // createTemp creates a new file named prefix+random+suffix in dir, like
@@ -229,18 +354,18 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 // limitedReader reads at most n bytes of r, and fails past them instead
 // of ending as if r had.
 func limitedReader(r io.Reader, n int64) io.Reader {
-	return &capReader{r: io.LimitReader(r, n+1), left: n}
+	return &capReader{r: io.LimitReader(r, n+1), left: n, limit: n}
 }
 
 type capReader struct {
-	r    io.Reader
-	left int64
+	r           io.Reader
+	left, limit int64
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if c.left -= int64(n); c.left < 0 {
-		return n, fmt.Errorf("larger than %d bytes", c.left+int64(n)-1)
+		return n, fmt.Errorf("larger than %s, the most read", (*byteSize)(&c.limit))
 	}
 	return n, err
 }

@@ -2,15 +2,67 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"sync"
 	"time"
+
+	"github.com/stacq/stacq/internal/termsafe"
 )
+
+// stderrWriter is the standard error of a command: what is written to it
+// is stripped of terminal control (servers' messages reach it in errors
+// and traces), and the progress line, while one is shown, is cleared
+// first, so that a message never shares its line.
+type stderrWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	progress bool // a progress line is on the screen, the cursor at its end
+}
+
+// newStderr wraps w, unless it is wrapped already.
+func newStderr(w io.Writer) *stderrWriter {
+	if sw, ok := w.(*stderrWriter); ok {
+		return sw
+	}
+	return &stderrWriter{w: w}
+}
+
+func (s *stderrWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.progress {
+		io.WriteString(s.w, "\r\033[K")
+		s.progress = false
+	}
+	if _, err := io.WriteString(s.w, termsafe.String(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// status shows line as the progress line, in place of the one before.
+func (s *stderrWriter) status(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	io.WriteString(s.w, "\r\033[K"+line)
+	s.progress = true
+}
+
+// endStatus leaves the progress line on the screen and moves to the next.
+func (s *stderrWriter) endStatus() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.progress {
+		io.WriteString(s.w, "\n")
+		s.progress = false
+	}
+}
 
 // progress prints "items, pages, items/s" on stderr while a long command
 // runs, only when stderr is a terminal and -q is not given.
 type progress struct {
 	mu           sync.Mutex
-	io           IO
+	term         *stderrWriter
 	start        time.Time
 	items, pages int
 	done         chan struct{}
@@ -19,7 +71,7 @@ type progress struct {
 }
 
 func startProgress(io IO, quiet bool) *progress {
-	p := &progress{io: io, start: time.Now(), done: make(chan struct{})}
+	p := &progress{term: newStderr(io.Stderr), start: time.Now(), done: make(chan struct{})}
 	if quiet || !io.StderrIsTerminal {
 		return p
 	}
@@ -49,7 +101,7 @@ func (p *progress) print() {
 	if secs > 0 {
 		rate = float64(p.items) / secs
 	}
-	fmt.Fprintf(p.io.Stderr, "\r\033[K%d items, %d pages, %.0f items/s", p.items, p.pages, rate)
+	p.term.status(fmt.Sprintf("%s, %s, %.0f items/s", plural(p.items, "item"), plural(p.pages, "page"), rate))
 }
 
 func (p *progress) item() {
@@ -71,5 +123,5 @@ func (p *progress) stop() {
 	close(p.done)
 	p.wg.Wait()
 	p.print()
-	fmt.Fprintln(p.io.Stderr)
+	p.term.endStatus()
 }

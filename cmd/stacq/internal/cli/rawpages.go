@@ -29,6 +29,7 @@ func writeRawPages(ctx context.Context, io IO, cf *clientFlags, out *output, pag
 			fmt.Fprintf(io.Stderr, "stacq: %s repeated from the page before (some servers repeat items at page boundaries): %s\n", plural(duplicates, "item"), what)
 		}
 	}()
+	invalidUTF8 := 0
 pages:
 	for page, perr := range pages {
 		if perr != nil {
@@ -37,6 +38,7 @@ pages:
 		}
 		duplicates += page.Duplicates
 		prog.page()
+		invalidUTF8 += page.InvalidUTF8
 		for i := range page.Items {
 			// Pointers: a slice put in an interface is one allocation.
 			var feature any = &page.Items[i].JSON
@@ -52,6 +54,9 @@ pages:
 	}
 	if err == nil {
 		err = ctx.Err()
+	}
+	if invalidUTF8 > 0 && cf.verbose {
+		fmt.Fprintf(io.Stderr, "stacq search: %s of invalid UTF-8 in the server's items replaced by U+FFFD\n", plural(invalidUTF8, "sequence"))
 	}
 	return finishOutput(io, "search", out, err, res, partial)
 }

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -55,6 +55,9 @@ func (cf *clientFlags) policy(trace *traceTransport) (retry.Policy, error) {
 // retryLine describes a retry for -v:
 // "retry 2/5 in 1.2s: POST https://host/search: 503 Service Unavailable".
 func retryLine(i retry.Info) string {
+	if i.URL == "" { // a page that failed after its response came: the error says which
+		i.Method, i.URL = failedRequest(i.Err)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "retry %d/%d in %s", i.Attempt+1, i.Max, i.Wait.Round(time.Millisecond))
 	if i.RetryAfter {
@@ -87,6 +90,23 @@ func retryErr(i retry.Info) string {
 	return msg
 }
 
+// failedRequest returns the method and URL (redacted) an error of the
+// stac client names, "" when it names none.
+func failedRequest(err error) (method, rawURL string) {
+	var de *stac.DecodeError
+	var te *stac.TooLargeError
+	var he *stac.HTTPError
+	switch {
+	case errors.As(err, &de):
+		return de.Method, de.URL
+	case errors.As(err, &te):
+		return te.Method, te.URL
+	case errors.As(err, &he):
+		return he.Method, he.URL
+	}
+	return "", ""
+}
+
 // printf writes one line of the trace.
 func (t *traceTransport) printf(format string, args ...any) {
 	t.mu.Lock()
@@ -113,7 +133,7 @@ func addResumeFlags(fs *pflag.FlagSet) *resumeFlags {
 func readResume(s string) (*stac.Link, error) {
 	data := []byte(s)
 	if !strings.HasPrefix(strings.TrimSpace(s), "{") {
-		b, err := os.ReadFile(s)
+		b, err := readFileLimited(s)
 		if err != nil {
 			return nil, fmt.Errorf("expected a resume link (JSON) or a file holding one: %w", err)
 		}
@@ -193,7 +213,7 @@ func finishOutput(io IO, name string, out *output, err error, res *resumeState, 
 			fmt.Fprintf(io.Stderr, "stacq %s: %s left untouched: %d items fetched were discarded (--partial keeps them)\n", name, out.path, out.count)
 		}
 	}
-	if res != nil && kept && res.pages > 0 {
+	if res != nil && kept && res.pages > 0 && !errors.Is(err, syscall.EPIPE) {
 		res.print(io, name, out.count)
 	}
 	return err

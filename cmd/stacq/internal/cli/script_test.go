@@ -1,18 +1,15 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,12 +21,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"stacq": func() {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			code := cli.Run(ctx, os.Args[1:], cli.Std())
-			stop()
-			os.Exit(code)
-		},
+		"stacq":    func() { os.Exit(cli.Main()) },
 		"xdg-open": fakeBrowser, // the browser of `stacq auth login --browser` (DISPLAY must be set)
 	})
 }

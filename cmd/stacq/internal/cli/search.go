@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -67,7 +66,7 @@ type outputFlags struct {
 
 func addOutputFlags(fs *pflag.FlagSet) *outputFlags {
 	of := &outputFlags{}
-	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout (written in full or not at all)")
+	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout: an ordinary file (or a symlink's target) in full or not at all, keeping its mode; a device, FIFO or /dev/fd/N as the items come (no atomicity is possible there)")
 	fs.StringVar(&of.output, "save", "", "the same as -o (pystac-client's name)")
 	fs.StringVar(&of.format, "format", "", "geojson (FeatureCollection), ndjson (one feature per line) or json (indented); default from -o's extension, else geojson")
 	return of
@@ -195,7 +194,7 @@ func (sf *searchFlags) sent(io IO) (stac.SearchParams, error) {
 		}
 	}
 	if sf.filter != "" {
-		text, err := readArg(sf.filter)
+		text, err := readFilter(sf.filter, sf.filterLang)
 		if err != nil {
 			return p, flagError("filter", err)
 		}
@@ -235,6 +234,9 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	}
 	args, err := sf.client.positional(io, args, "URL")
 	if err != nil {
+		return err
+	}
+	if err := sf.checkIgnored(io); err != nil {
 		return err
 	}
 	params, opts, err := sf.params(io)
@@ -308,16 +310,24 @@ func addDedupeFlag(fs *pflag.FlagSet, dedupe *bool) {
 	fs.BoolVar(dedupe, "dedupe", false, "drop the items a page repeats from the page before (some servers repeat items at page boundaries; they are counted either way)")
 }
 
-// readArg returns s, or the contents of the file s names when it starts with '@'.
-func readArg(s string) (string, error) {
-	if name, ok := strings.CutPrefix(s, "@"); ok {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return "", err
-		}
-		return string(b), nil
+// checkIgnored refuses flags that would be silently ignored where that
+// loses what the user asked for (a file not written, an order lost), and
+// warns of those that merely have no effect.
+func (sf *searchFlags) checkIgnored(io IO) error {
+	toStdout := sf.out.output == "" || sf.out.output == "-"
+	switch {
+	case sf.matched && (!toStdout || sf.out.format != ""):
+		return usagef("--matched prints only the number of matches, on stdout: -o and --format cannot be used with it")
+	case sf.parallel > 1 && sf.sortby != "":
+		return usagef("--parallel writes the items of its windows as they come, so the order --sortby asks for would be lost: use one or the other")
 	}
-	return s, nil
+	if sf.resume.partial && toStdout {
+		fmt.Fprintln(io.Stderr, "stacq search: warning: --partial has no effect without -o FILE (stdout keeps what it was sent anyway)")
+	}
+	if sf.filterLang != "" && sf.filter == "" {
+		fmt.Fprintln(io.Stderr, "stacq search: warning: --filter-lang has no effect without --filter")
+	}
+	return nil
 }
 
 func trimAll(vals []string) []string {
