@@ -1,0 +1,558 @@
+package stacparquet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// ErrInvalidItem is wrapped by the errors of Writer.Write for an item that
+// cannot be stored (not a JSON object, no string id, a geometry or bbox
+// that is not valid GeoJSON, properties that are not an object). The writer
+// stays usable: the item is left out.
+var ErrInvalidItem = errors.New("invalid STAC item")
+
+// The STAC item members that are columns of their own; a property of one
+// of these names cannot be pulled up to the top level beside them.
+var coreColumns = [...]string{
+	"type", "stac_version", "stac_extensions", "id", "geometry", "bbox", "collection", "links", "assets",
+}
+
+func isCore(name string) bool {
+	for _, c := range coreColumns {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// timeProperties are the properties stored as timestamps: the datetime
+// fields of STAC common metadata and of the timestamps extension, the same
+// set the stac-geoparquet and rustac writers convert.
+var timeProperties = [...]string{
+	"datetime", "start_datetime", "end_datetime", "created", "updated", "expires", "published", "unpublished",
+}
+
+func isTimeProperty(name string) bool {
+	for _, c := range timeProperties {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// geometryField is the name of the projection extension's geometry, stored
+// as WKB both as a property and inside assets (as stac-geoparquet does).
+const geometryField = "proj:geometry"
+
+// maxInferDepth is how deeply nested arrays and objects become nested
+// columns; anything deeper is kept as JSON text.
+const maxInferDepth = 32
+
+// node roles: what the children of a struct node are expected to be.
+const (
+	roleNone = iota
+	roleRoot
+	roleAssets
+	roleAsset
+)
+
+// schema is the column layout inferred from the items written so far.
+type schema struct {
+	root   *node // the top-level columns: core members, then properties
+	bbox3D bool  // some item has a 6-number bbox
+}
+
+func newSchema() *schema {
+	root := newNode(kStruct, hintNone)
+	for _, name := range coreColumns {
+		h := hintNone
+		if name == "geometry" {
+			h = hintGeom
+		}
+		c := root.child(name, h)
+		switch name {
+		case "bbox":
+			c.kind = kStruct
+			c.index = map[string]int{}
+		case "assets":
+			c.role = roleAssets
+		}
+	}
+	root.role = roleRoot
+	return &schema{root: root}
+}
+
+func (s *schema) clone() *schema {
+	c := &schema{root: s.root.clone(), bbox3D: s.bbox3D}
+	return c
+}
+
+// finalize returns the writable form of s, its leaf columns numbered.
+func (s *schema) finalize() *schema {
+	c := s.clone()
+	b := c.root.lookup("bbox")
+	b.kind, b.fields, b.index = kStruct, nil, map[string]int{}
+	names := []string{"xmin", "ymin", "xmax", "ymax"}
+	if c.bbox3D {
+		names = []string{"xmin", "ymin", "zmin", "xmax", "ymax", "zmax"}
+	}
+	for _, name := range names {
+		b.child(name, hintNone).kind = kFloat
+	}
+	c.root.finalize()
+	c.root.layout(0, -1, 0)
+	return c
+}
+
+func (s *schema) merge(o *schema) {
+	s.bbox3D = s.bbox3D || o.bbox3D
+	s.root.merge(o.root)
+}
+
+// childHint is the hint for a new child of n named name.
+func childHint(n *node, name string) hint {
+	switch n.role {
+	case roleRoot:
+		if isTimeProperty(name) {
+			return hintTime
+		}
+		if name == geometryField {
+			return hintGeom
+		}
+	case roleAsset:
+		if name == geometryField {
+			return hintGeom
+		}
+	}
+	return hintNone
+}
+
+func childRole(n *node) uint8 {
+	if n.role == roleAssets {
+		return roleAsset
+	}
+	return roleNone
+}
+
+// member is one top-level member of an item, or one property.
+type member struct {
+	name string
+	raw  []byte
+}
+
+// itemInfo is what the writer keeps of an item besides its JSON: where it
+// goes and what it adds to the file's geo metadata.
+type itemInfo struct {
+	id         string
+	collection string // "" when absent or null
+	datetime   time.Time
+	start      time.Time // start_datetime, for partitioning items without datetime
+	hasTime    bool
+	geom       geometry
+	hasGeom    bool
+	dropped    int // properties dropped for colliding with a top-level member
+	hoisted    int // top-level members other than STAC's, stored as properties
+}
+
+// scanned is an item split into its top-level members (raw JSON slices of
+// the item's bytes).
+type scanned struct {
+	id, geometry, bbox, properties []byte
+	members                        []member // the other top-level members
+	props                          []member // properties, in order
+}
+
+// scanItem splits an item into its members and checks what must hold for
+// it to be stored: an object with a string id, a geometry that is null or
+// GeoJSON, a bbox of 4 or 6 numbers, properties that are an object.
+func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
+	*sc = scanned{members: sc.members[:0], props: sc.props[:0]}
+	dec.Reset(bytes.NewBuffer(item))
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+	}
+	if tok.Kind() != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrInvalidItem)
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+		}
+		val, err := dec.ReadValue()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+		}
+		switch n := unquote(name); n {
+		case "id":
+			sc.id = val
+		case "geometry":
+			sc.geometry = val
+		case "bbox":
+			sc.bbox = val
+		case "properties":
+			sc.properties = val
+		default:
+			sc.members = append(sc.members, member{name: n, raw: val})
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return fmt.Errorf("%w: more than one JSON value", ErrInvalidItem)
+	}
+	if len(sc.id) == 0 || sc.id[0] != '"' {
+		return fmt.Errorf("%w: no string \"id\"", ErrInvalidItem)
+	}
+	if sc.properties != nil && !isNull(sc.properties) {
+		if sc.properties[0] != '{' {
+			return fmt.Errorf("%w: item %s: \"properties\" is not an object", ErrInvalidItem, sc.id)
+		}
+		dec.Reset(bytes.NewBuffer(sc.properties))
+		if _, err := dec.ReadToken(); err != nil {
+			return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
+		}
+		for dec.PeekKind() != '}' {
+			name, err := dec.ReadValue()
+			if err != nil {
+				return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
+			}
+			val, err := dec.ReadValue()
+			if err != nil {
+				return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
+			}
+			sc.props = append(sc.props, member{name: unquote(name), raw: val})
+		}
+	}
+	return nil
+}
+
+// parseBBox reads a bbox of 4 or 6 numbers (nil for null).
+func parseBBox(raw []byte, dst []float64) ([]float64, error) {
+	dst = dst[:0]
+	if isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] != '[' {
+		return nil, fmt.Errorf("%w: \"bbox\" is not an array", ErrInvalidItem)
+	}
+	dec := jsontext.NewDecoder(bytes.NewBuffer(raw))
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, fmt.Errorf("%w: bbox: %w", ErrInvalidItem, err)
+	}
+	for dec.PeekKind() != ']' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, fmt.Errorf("%w: bbox: %w", ErrInvalidItem, err)
+		}
+		if tok.Kind() != '0' || len(dst) == 6 {
+			return nil, fmt.Errorf("%w: \"bbox\" is not 4 or 6 numbers", ErrInvalidItem)
+		}
+		f, err := tok.Float()
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%w: a \"bbox\" number overflows a float64", ErrInvalidItem)
+		}
+		dst = append(dst, f)
+	}
+	if len(dst) != 4 && len(dst) != 6 {
+		return nil, fmt.Errorf("%w: \"bbox\" has %d numbers, not 4 or 6", ErrInvalidItem, len(dst))
+	}
+	return dst, nil
+}
+
+// inferrer widens a schema with items.
+type inferrer struct {
+	dec         *jsontext.Decoder
+	sc          scanned
+	bbox        []float64
+	collections map[string]struct{} // the collection ids seen
+}
+
+func newInferrer() *inferrer {
+	return &inferrer{dec: jsontext.NewDecoder(bytes.NewBuffer(nil)), collections: map[string]struct{}{}}
+}
+
+// item checks an item and widens s to hold it. Nothing of s changes when
+// the item is refused.
+func (in *inferrer) item(s *schema, item []byte) (itemInfo, error) {
+	var info itemInfo
+	sc := &in.sc
+	if err := scanItem(in.dec, item, sc); err != nil {
+		return info, err
+	}
+	info.id = unquote(sc.id)
+	if sc.geometry != nil && !isNull(sc.geometry) {
+		g, err := parseGeometry(sc.geometry)
+		if err != nil {
+			return info, fmt.Errorf("%w: item %q: %w", ErrInvalidItem, info.id, err)
+		}
+		info.geom, info.hasGeom = g, true
+	}
+	bbox, err := parseBBox(sc.bbox, in.bbox)
+	if err != nil {
+		return info, fmt.Errorf("item %q: %w", info.id, err)
+	}
+	in.bbox = bbox
+	for _, p := range sc.props {
+		if !isTimeProperty(p.name) || p.raw[0] != '"' {
+			continue
+		}
+		t, err := parseTime(p.raw)
+		if err != nil {
+			continue
+		}
+		switch p.name {
+		case "datetime":
+			info.datetime, info.hasTime = t, true
+		case "start_datetime":
+			info.start = t
+		}
+	}
+	if !info.hasTime && !info.start.IsZero() {
+		info.datetime, info.hasTime = info.start, true
+	}
+
+	// The item is accepted: widen the schema.
+	if len(bbox) == 6 {
+		s.bbox3D = true
+	}
+	root := s.root
+	root.child("id", hintNone).observe(kString)
+	if info.hasGeom {
+		root.lookup("geometry").observe(kGeom)
+	}
+	props := make(map[string]struct{}, len(sc.props))
+	for _, p := range sc.props {
+		if isCore(p.name) {
+			info.dropped++
+			continue
+		}
+		props[p.name] = struct{}{}
+		in.value(root.child(p.name, childHint(root, p.name)), p.raw, 0)
+	}
+	for _, m := range sc.members {
+		if !isCore(m.name) {
+			if _, dup := props[m.name]; dup {
+				info.dropped++
+				continue
+			}
+			info.hoisted++
+		}
+		if m.name == "collection" && len(m.raw) > 0 && m.raw[0] == '"' {
+			info.collection = unquote(m.raw)
+			in.collections[info.collection] = struct{}{}
+		}
+		in.value(root.child(m.name, hintNone), m.raw, 0)
+	}
+	return info, nil
+}
+
+// value widens n to hold the JSON value raw.
+func (in *inferrer) value(n *node, raw []byte, depth int) {
+	k := rawKind(raw)
+	switch {
+	case n.kind == kJSON:
+		n.observe(k)
+		return
+	case k == kStruct && n.hint == hintGeom:
+		if _, err := parseGeometry(raw); err == nil {
+			n.observe(kGeom)
+		} else if n.kind != kJSON {
+			n.toJSON(kStruct)
+		}
+		return
+	case k == kString && n.hint == hintTime:
+		if _, err := parseTime(raw); err == nil {
+			k = kTime
+		}
+	case (k == kStruct || k == kList) && depth >= maxInferDepth:
+		if n.kind != kJSON {
+			n.toJSON(k)
+		}
+		return
+	}
+	if !n.observe(k) {
+		return
+	}
+	dec := in.dec
+	dec.Reset(bytes.NewBuffer(raw))
+	in.walk(dec, n, depth)
+}
+
+// walk widens n (a struct or list node of the value's kind) with the value
+// at the decoder.
+func (in *inferrer) walk(dec *jsontext.Decoder, n *node, depth int) {
+	if _, err := dec.ReadToken(); err != nil {
+		return // the item was checked before: cannot happen
+	}
+	if n.kind == kStruct {
+		for dec.PeekKind() != '}' {
+			name, err := dec.ReadValue()
+			if err != nil {
+				return
+			}
+			c := n.lookupRaw(name)
+			if c == nil {
+				s := unquote(name)
+				c = n.child(s, childHint(n, s))
+				c.role = childRole(n)
+			}
+			in.walkValue(dec, c, depth+1)
+		}
+	} else {
+		for dec.PeekKind() != ']' {
+			in.walkValue(dec, n.elem, depth+1)
+		}
+	}
+	dec.ReadToken()
+}
+
+func (in *inferrer) walkValue(dec *jsontext.Decoder, n *node, depth int) {
+	pk := dec.PeekKind()
+	if (pk == '{' || pk == '[') && n.kind != kJSON && n.hint != hintGeom && depth < maxInferDepth {
+		k := kStruct
+		if pk == '[' {
+			k = kList
+		}
+		if n.observe(k) {
+			in.walk(dec, n, depth)
+			return
+		}
+		dec.SkipValue()
+		return
+	}
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return
+	}
+	k := rawKind(raw)
+	switch {
+	case n.kind == kJSON:
+		n.observe(k)
+	case k == kStruct && n.hint == hintGeom:
+		if _, err := parseGeometry(raw); err == nil {
+			n.observe(kGeom)
+		} else {
+			n.toJSON(kStruct)
+		}
+	case k == kStruct || k == kList: // too deep
+		n.toJSON(k)
+	case k == kString && n.hint == hintTime:
+		if _, err := parseTime(raw); err == nil {
+			k = kTime
+		}
+		n.observe(k)
+	default:
+		n.observe(k)
+	}
+}
+
+// lookupRaw finds a struct field by its quoted JSON name without
+// allocating when the name has no escapes.
+func (n *node) lookupRaw(quoted []byte) *node {
+	if i := n.indexRaw(quoted); i >= 0 {
+		return n.fields[i].n
+	}
+	return nil
+}
+
+// indexRaw is the position of the field of that quoted name, or -1.
+func (n *node) indexRaw(quoted []byte) int {
+	var i int
+	var ok bool
+	if bytes.IndexByte(quoted, '\\') >= 0 {
+		i, ok = n.index[unquote(quoted)]
+	} else {
+		i, ok = n.index[string(quoted[1:len(quoted)-1])]
+	}
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// rawKind is the kind of a JSON value from its first bytes.
+func rawKind(raw []byte) kind {
+	switch raw[0] {
+	case 'n':
+		return kNull
+	case 't', 'f':
+		return kBool
+	case '"':
+		return kString
+	case '{':
+		return kStruct
+	case '[':
+		return kList
+	}
+	if isIntText(raw) {
+		if _, ok := parseInt(raw); ok {
+			return kInt
+		}
+	}
+	return kFloat
+}
+
+// isIntText reports whether a JSON number has neither fraction nor
+// exponent.
+func isIntText(raw []byte) bool {
+	return bytes.IndexAny(raw, ".eE") < 0
+}
+
+// parseInt parses a JSON integer that fits an int64.
+func parseInt(raw []byte) (int64, bool) {
+	v, err := strconv.ParseInt(bstr(raw), 10, 64)
+	return v, err == nil
+}
+
+func parseFloat(raw []byte) float64 {
+	f, _ := strconv.ParseFloat(bstr(raw), 64)
+	return f
+}
+
+// parseTime parses a quoted RFC 3339 date-time.
+func parseTime(quoted []byte) (time.Time, error) {
+	s := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return time.Parse(time.RFC3339Nano, unquote(quoted))
+	}
+	t, err := time.Parse(time.RFC3339Nano, bstr(s))
+	if err != nil {
+		return time.Time{}, errors.New("not an RFC 3339 date-time") // err holds s
+	}
+	return t, nil
+}
+
+// bstr views b as a string for a call that does not keep it.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func isNull(raw []byte) bool { return len(raw) == 4 && string(raw) == "null" }
+
+// unquote returns the text of a JSON string token.
+func unquote(quoted []byte) string {
+	if len(quoted) >= 2 && bytes.IndexByte(quoted, '\\') < 0 {
+		return string(quoted[1 : len(quoted)-1])
+	}
+	b, err := jsontext.AppendUnquote(nil, quoted)
+	if err != nil {
+		return string(quoted)
+	}
+	return string(b)
+}
