@@ -109,6 +109,17 @@ func (s *schema) finalize() *schema {
 	for _, name := range names {
 		b.child(name, hintNone).kind = kFloat
 	}
+	// The core string columns exist even when no item had them (a file of
+	// no items still has its id column).
+	for _, name := range []string{"type", "stac_version", "id", "collection"} {
+		if n := c.root.lookup(name); n.kind == kNull {
+			n.kind = kString
+		}
+	}
+	if n := c.root.lookup("stac_extensions"); n.kind == kNull {
+		n.observe(kList)
+		n.elem.kind = kString
+	}
 	c.root.finalize()
 	c.root.layout(0, -1, 0)
 	return c
@@ -242,7 +253,7 @@ func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
 // parseBBox reads a bbox of 4 or 6 numbers (nil for null).
 func parseBBox(raw []byte, dst []float64) ([]float64, error) {
 	dst = dst[:0]
-	if isNull(raw) {
+	if len(raw) == 0 || isNull(raw) {
 		return nil, nil
 	}
 	if raw[0] != '[' {

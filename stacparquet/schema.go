@@ -127,6 +127,7 @@ func (n *node) observe(k kind) bool {
 // below.
 func (n *node) toJSON(other kind) {
 	mixed := map[kind]struct{}{n.kind: {}, other: {}}
+	delete(mixed, kNull)
 	n.kind = kJSON
 	n.elem, n.fields, n.index = nil, nil, nil
 	n.mixed = mixed
@@ -305,11 +306,16 @@ func (n *node) describe() string {
 	return n.kind.String()
 }
 
-// jsonColumns appends, for every JSON text column below n, its path and the
-// kinds that met there.
+// jsonColumns appends, for every column below n stored as JSON text
+// because values of different types met there, its path and those types.
+// (Objects without fields and values nested too deeply are JSON text too,
+// but lose nothing.)
 func (n *node) jsonColumns(path string, out []jsonColumn) []jsonColumn {
 	switch n.kind {
 	case kJSON:
+		if len(n.mixed) < 2 {
+			break
+		}
 		kinds := make([]string, 0, len(n.mixed))
 		for k := range n.mixed {
 			kinds = append(kinds, k.String())
