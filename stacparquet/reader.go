@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -32,6 +33,8 @@ type Reader struct {
 	files   []*file
 	closers []io.Closer
 	meta    Metadata
+
+	groupsRead atomic.Int64 // row groups read, for tests
 }
 
 // file is one opened Parquet file and how to read items from it.
@@ -341,7 +344,7 @@ func (r *Reader) Items(ctx context.Context, f Filter) iter.Seq2[[]byte, error] {
 			yield(nil, err)
 			return
 		}
-		s := &scan{ctx: ctx, f: &f, rect: f.rect(), yield: yield}
+		s := &scan{r: r, ctx: ctx, f: &f, rect: f.rect(), yield: yield}
 		for _, fl := range r.files {
 			if !s.file(fl) {
 				return
@@ -352,6 +355,7 @@ func (r *Reader) Items(ctx context.Context, f Filter) iter.Seq2[[]byte, error] {
 
 // scan is one iteration of Items.
 type scan struct {
+	r     *Reader
 	ctx   context.Context
 	f     *Filter
 	rect  *rect
@@ -399,6 +403,7 @@ func readRows(rows parquet.Rows, buf []parquet.Row) (n int, err error) {
 }
 
 func (s *scan) rowGroup(fl *file, i int) bool {
+	s.r.groupsRead.Add(1)
 	rg := fl.pf.RowGroups()[i]
 	rows := rg.Rows()
 	defer rows.Close()
