@@ -69,8 +69,10 @@ func (fl *file) itemBBox(a *assembler, dst []float64) ([]float64, bool) {
 		var vals [6]float64
 		var have [6]bool
 		for i, name := range bboxNames {
-			if v, ok := a.flat(b.child(name)); ok {
-				vals[i], have[i] = leafDouble(v)
+			if c := b.child(name); c != nil {
+				if v, ok := a.flat(c); ok {
+					vals[i], have[i] = leafDouble(c, v)
+				}
 			}
 		}
 		if !have[0] || !have[1] || !have[3] || !have[4] {
@@ -85,7 +87,7 @@ func (fl *file) itemBBox(a *assembler, dst []float64) ([]float64, bool) {
 			return nil, false
 		}
 		for _, v := range a.cols[b.elem.col] {
-			f, ok := leafDouble(v)
+			f, ok := leafDouble(b.elem, v)
 			if !ok || v.DefinitionLevel() < b.elem.def {
 				return nil, false
 			}
@@ -245,7 +247,7 @@ func (fl *file) skipBBox(i int, r *rect) bool {
 	}
 	get := func(name string) mm {
 		c := b.child(name)
-		if c == nil || c.kind != rLeaf {
+		if c == nil || c.kind != rLeaf || (c.conv != cDouble && c.conv != cFloat) {
 			return mm{}
 		}
 		lo, hi, nulls, _, ok := fl.stat(i, c.col)

@@ -48,9 +48,9 @@ func TestPartitioned(t *testing.T) {
 	}
 	files := w.Files()
 	for _, want := range []string{
-		"collection=naip/year=2023/month=01/part-0.parquet",
-		"collection=naip/year=2023/month=01/part-1.parquet",
-		"collection=a%2Fb%3Dc d/year=2024/month=02/part-0.parquet",
+		"collection=naip/year=2023/month=1/part-0.parquet",
+		"collection=naip/year=2023/month=1/part-1.parquet",
+		"collection=a%2Fb%3Dc d/year=2024/month=2/part-0.parquet",
 		"collection=__HIVE_DEFAULT_PARTITION__/year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__/part-0.parquet",
 	} {
 		if !slices.Contains(files, filepath.Join(dir, filepath.FromSlash(want))) {

@@ -580,23 +580,35 @@ func appendString(dst []byte, s string) []byte {
 	return out
 }
 
-// leafDouble reads a numeric leaf value as a float64 (for filters and
-// statistics).
-func leafDouble(v parquet.Value) (float64, bool) {
+// leafDouble reads a numeric leaf value of n as a float64 (for filters
+// and bboxes).
+func leafDouble(n *rnode, v parquet.Value) (float64, bool) {
 	if v.IsNull() {
 		return 0, false
 	}
-	switch v.Kind() {
-	case parquet.Double:
-		return v.Double(), true
-	case parquet.Float:
-		return float64(v.Float()), true
-	case parquet.Int32:
-		return float64(v.Int32()), true
-	case parquet.Int64:
-		return float64(v.Int64()), true
+	var f float64
+	switch n.conv {
+	case cDouble:
+		f = v.Double()
+	case cFloat:
+		f = float64(v.Float())
+	case cInt32:
+		f = float64(v.Int32())
+	case cUint32:
+		f = float64(uint32(v.Int32()))
+	case cInt64:
+		f = float64(v.Int64())
+	case cUint64:
+		f = float64(uint64(v.Int64()))
+	case cDecimal:
+		var err error
+		if f, err = strconv.ParseFloat(string(appendDecimal(nil, v, n.scale)), 64); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
 	}
-	return 0, false
+	return f, true
 }
 
 // statDouble decodes a plain-encoded statistics value of a numeric column.

@@ -274,7 +274,7 @@ func ParsePartitionKeys(s string) ([]PartitionKey, error) {
 const hiveNull = "__HIVE_DEFAULT_PARTITION__"
 
 // PartitionedWriter writes items as a Hive-partitioned directory of
-// stac-geoparquet files, DIR/collection=ID/year=YYYY/month=MM/part-N.parquet
+// stac-geoparquet files, DIR/collection=ID/year=YYYY/month=M/part-N.parquet
 // (the levels those of Keys), which DuckDB (hive_partitioning) and Spark
 // read as one dataset. Every file has the same schema, inferred over all
 // items, and its own geo and stac-geoparquet metadata.
@@ -516,7 +516,7 @@ func (ds *dataset) partitionKey(info *itemInfo) string {
 			if !info.hasTime {
 				b.WriteString(hiveNull)
 			} else {
-				fmt.Fprintf(&b, "%02d", int(info.datetime.UTC().Month()))
+				fmt.Fprintf(&b, "%d", int(info.datetime.UTC().Month())) // unpadded: DuckDB reads "04" as text
 			}
 		}
 	}
