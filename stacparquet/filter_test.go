@@ -216,6 +216,7 @@ func TestItemsStopsOnCancel(t *testing.T) {
 	}
 	defer r.Close()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	n := 0
 	var last error
 	for _, err := range r.Items(ctx, Filter{}) {

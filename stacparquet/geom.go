@@ -96,7 +96,7 @@ func (g *geometry) parse(raw []byte, depth int) error {
 	if depth > maxGeometryDepth {
 		return fmt.Errorf("%w: GeometryCollection nested more than %d deep", errGeometry, maxGeometryDepth)
 	}
-	dec := jsontext.NewDecoder(bytes.NewBuffer(raw))
+	dec := newDecoder(raw)
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return fmt.Errorf("%w: %w", errGeometry, err)
@@ -143,7 +143,7 @@ func (g *geometry) parse(raw []byte, depth int) error {
 	case coords == nil:
 		return fmt.Errorf("%w: %s without \"coordinates\"", errGeometry, typ)
 	}
-	cd := jsontext.NewDecoder(bytes.NewBuffer(coords))
+	cd := newDecoder(coords)
 	if err := g.parseCoords(cd, coordDepth[g.code]); err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (g *geometry) parse(raw []byte, depth int) error {
 }
 
 func (g *geometry) parseCollection(raw []byte, depth int) error {
-	dec := jsontext.NewDecoder(bytes.NewBuffer(raw))
+	dec := newDecoder(raw)
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return fmt.Errorf("%w: %w", errGeometry, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -188,7 +189,7 @@ type scanned struct {
 // GeoJSON, a bbox of 4 or 6 numbers, properties that are an object.
 func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
 	*sc = scanned{members: sc.members[:0], props: sc.props[:0]}
-	dec.Reset(bytes.NewBuffer(item))
+	resetDecoder(dec, item)
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
@@ -205,7 +206,13 @@ func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
 		}
-		switch n := unquote(name); n {
+		n := unquote(name)
+		if slices.ContainsFunc(sc.members, func(m member) bool { return m.name == n }) ||
+			(n == "id" && sc.id != nil) || (n == "geometry" && sc.geometry != nil) ||
+			(n == "bbox" && sc.bbox != nil) || (n == "properties" && sc.properties != nil) {
+			return fmt.Errorf("%w: member %q appears twice", ErrInvalidItem, n)
+		}
+		switch n {
 		case "id":
 			sc.id = val
 		case "geometry":
@@ -231,7 +238,7 @@ func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
 		if sc.properties[0] != '{' {
 			return fmt.Errorf("%w: item %s: \"properties\" is not an object", ErrInvalidItem, sc.id)
 		}
-		dec.Reset(bytes.NewBuffer(sc.properties))
+		resetDecoder(dec, sc.properties)
 		if _, err := dec.ReadToken(); err != nil {
 			return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
 		}
@@ -244,7 +251,11 @@ func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
 			if err != nil {
 				return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
 			}
-			sc.props = append(sc.props, member{name: unquote(name), raw: val})
+			n := unquote(name)
+			if slices.ContainsFunc(sc.props, func(m member) bool { return m.name == n }) {
+				return fmt.Errorf("%w: item %s: property %q appears twice", ErrInvalidItem, sc.id, n)
+			}
+			sc.props = append(sc.props, member{name: n, raw: val})
 		}
 	}
 	return nil
@@ -259,7 +270,7 @@ func parseBBox(raw []byte, dst []float64) ([]float64, error) {
 	if raw[0] != '[' {
 		return nil, fmt.Errorf("%w: \"bbox\" is not an array", ErrInvalidItem)
 	}
-	dec := jsontext.NewDecoder(bytes.NewBuffer(raw))
+	dec := newDecoder(raw)
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, fmt.Errorf("%w: bbox: %w", ErrInvalidItem, err)
 	}
@@ -292,7 +303,7 @@ type inferrer struct {
 }
 
 func newInferrer() *inferrer {
-	return &inferrer{dec: jsontext.NewDecoder(bytes.NewBuffer(nil)), collections: map[string]struct{}{}}
+	return &inferrer{dec: newDecoder(nil), collections: map[string]struct{}{}}
 }
 
 // item checks an item and widens s to hold it. Nothing of s changes when
@@ -398,7 +409,7 @@ func (in *inferrer) value(n *node, raw []byte, depth int) {
 		return
 	}
 	dec := in.dec
-	dec.Reset(bytes.NewBuffer(raw))
+	resetDecoder(dec, raw)
 	in.walk(dec, n, depth)
 }
 
@@ -544,6 +555,20 @@ func parseTime(quoted []byte) (time.Time, error) {
 		return time.Time{}, errors.New("not an RFC 3339 date-time") // err holds s
 	}
 	return t, nil
+}
+
+// decodeOpts are the options of every decoder of item JSON. Duplicate
+// object names are not checked by jsontext (that costs a third of the
+// parsing): the members that matter are checked here (scanItem), and a
+// repeated nested member keeps its first value.
+var decodeOpts = jsontext.AllowDuplicateNames(true)
+
+func newDecoder(b []byte) *jsontext.Decoder {
+	return jsontext.NewDecoder(bytes.NewBuffer(b), decodeOpts)
+}
+
+func resetDecoder(d *jsontext.Decoder, b []byte) {
+	d.Reset(bytes.NewBuffer(b), decodeOpts)
 }
 
 // bstr views b as a string for a call that does not keep it.

@@ -34,7 +34,7 @@ func newShredder(s *schema) *shredder {
 	return &shredder{
 		s:     s,
 		cols:  make([][]parquet.Value, s.root.leaves),
-		dec:   jsontext.NewDecoder(bytes.NewBuffer(nil)),
+		dec:   newDecoder(nil),
 		geom:  s.root.lookup("geometry"),
 		bboxN: s.root.lookup("bbox"),
 	}
@@ -223,7 +223,7 @@ func (sh *shredder) value(n *node, raw []byte, rep int) error {
 			sh.null(n, rep, n.def-1)
 			return nil
 		}
-		sh.dec.Reset(bytes.NewBuffer(raw))
+		resetDecoder(sh.dec, raw)
 		return sh.walk(sh.dec, n, rep, 1)
 	}
 	return sh.scalar(n, raw, rep)
@@ -251,7 +251,7 @@ func (sh *shredder) walk(dec *jsontext.Decoder, n *node, rep, depth int) error {
 				return err
 			}
 			i := n.indexRaw(name)
-			if i < 0 { // a field that only ever held null
+			if i < 0 || sh.seen[depth][i] { // a field that only ever held null, or a repeated name
 				if err := dec.SkipValue(); err != nil {
 					return err
 				}
