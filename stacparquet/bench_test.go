@@ -34,6 +34,7 @@ const benchEnv = "STACPARQUET_BENCH"
 type exportResult struct {
 	Seconds float64 `json:"seconds"`
 	Bytes   int64   `json:"bytes"`
+	CPU     float64 `json:"cpu_seconds"` // user + system
 	MaxRSS  int64   `json:"max_rss_kb"`
 	Items   int     `json:"items"`
 }
@@ -85,10 +86,10 @@ func TestExportBenchmark(t *testing.T) {
 			t.Fatal(err)
 		}
 		results[mode] = r
-		t.Logf("%-8s %6.2f s  %11d bytes  peak RSS %4d MB", mode, r.Seconds, r.Bytes, r.MaxRSS/1024)
+		t.Logf("%-8s %6.2f s (CPU %6.2f s)  %11d bytes  peak RSS %4d MB", mode, r.Seconds, r.CPU, r.Bytes, r.MaxRSS/1024)
 	}
 	nd, pq := results["ndjson"], results["parquet"]
-	t.Logf("parquet/ndjson: size %.3f, time %.2f", float64(pq.Bytes)/float64(nd.Bytes), pq.Seconds/nd.Seconds)
+	t.Logf("parquet/ndjson: size %.3f, time %.2f, CPU %.2f", float64(pq.Bytes)/float64(nd.Bytes), pq.Seconds/nd.Seconds, pq.CPU/nd.CPU)
 	if pq.Items != n {
 		t.Errorf("parquet export wrote %d items", pq.Items)
 	}
@@ -155,6 +156,7 @@ func exportChild(t *testing.T, mode string) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	res.MaxRSS = ru.Maxrss
+	res.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	b, _ := json.Marshal(res)
 	fmt.Printf("RESULT %s\n", b)
 }

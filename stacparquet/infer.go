@@ -176,91 +176,6 @@ type itemInfo struct {
 	hoisted    int // top-level members other than STAC's, stored as properties
 }
 
-// scanned is an item split into its top-level members (raw JSON slices of
-// the item's bytes).
-type scanned struct {
-	id, geometry, bbox, properties []byte
-	members                        []member // the other top-level members
-	props                          []member // properties, in order
-}
-
-// scanItem splits an item into its members and checks what must hold for
-// it to be stored: an object with a string id, a geometry that is null or
-// GeoJSON, a bbox of 4 or 6 numbers, properties that are an object.
-func scanItem(dec *jsontext.Decoder, item []byte, sc *scanned) error {
-	*sc = scanned{members: sc.members[:0], props: sc.props[:0]}
-	resetDecoder(dec, item)
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
-	}
-	if tok.Kind() != '{' {
-		return fmt.Errorf("%w: not a JSON object", ErrInvalidItem)
-	}
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadValue()
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
-		}
-		val, err := dec.ReadValue()
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
-		}
-		n := unquote(name)
-		if slices.ContainsFunc(sc.members, func(m member) bool { return m.name == n }) ||
-			(n == "id" && sc.id != nil) || (n == "geometry" && sc.geometry != nil) ||
-			(n == "bbox" && sc.bbox != nil) || (n == "properties" && sc.properties != nil) {
-			return fmt.Errorf("%w: member %q appears twice", ErrInvalidItem, n)
-		}
-		switch n {
-		case "id":
-			sc.id = val
-		case "geometry":
-			sc.geometry = val
-		case "bbox":
-			sc.bbox = val
-		case "properties":
-			sc.properties = val
-		default:
-			sc.members = append(sc.members, member{name: n, raw: val})
-		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
-	}
-	if _, err := dec.ReadToken(); err != io.EOF {
-		return fmt.Errorf("%w: more than one JSON value", ErrInvalidItem)
-	}
-	if len(sc.id) == 0 || sc.id[0] != '"' {
-		return fmt.Errorf("%w: no string \"id\"", ErrInvalidItem)
-	}
-	if sc.properties != nil && !isNull(sc.properties) {
-		if sc.properties[0] != '{' {
-			return fmt.Errorf("%w: item %s: \"properties\" is not an object", ErrInvalidItem, sc.id)
-		}
-		resetDecoder(dec, sc.properties)
-		if _, err := dec.ReadToken(); err != nil {
-			return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
-		}
-		for dec.PeekKind() != '}' {
-			name, err := dec.ReadValue()
-			if err != nil {
-				return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
-			}
-			val, err := dec.ReadValue()
-			if err != nil {
-				return fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
-			}
-			n := unquote(name)
-			if slices.ContainsFunc(sc.props, func(m member) bool { return m.name == n }) {
-				return fmt.Errorf("%w: item %s: property %q appears twice", ErrInvalidItem, sc.id, n)
-			}
-			sc.props = append(sc.props, member{name: n, raw: val})
-		}
-	}
-	return nil
-}
-
 // parseBBox reads a bbox of 4 or 6 numbers (nil for null).
 func parseBBox(raw []byte, dst []float64) ([]float64, error) {
 	dst = dst[:0]
@@ -297,88 +212,188 @@ func parseBBox(raw []byte, dst []float64) ([]float64, error) {
 // inferrer widens a schema with items.
 type inferrer struct {
 	dec         *jsontext.Decoder
-	sc          scanned
+	sub         *jsontext.Decoder // for values read whole
 	bbox        []float64
 	collections map[string]struct{} // the collection ids seen
+	seq         uint64              // items inferred
+	names       []string            // the item's member names
+	extras      []member            // its top-level members outside the core
 }
 
 func newInferrer() *inferrer {
-	return &inferrer{dec: newDecoder(nil), collections: map[string]struct{}{}}
+	return &inferrer{dec: newDecoder(nil), sub: newDecoder(nil), collections: map[string]struct{}{}}
 }
 
-// item checks an item and widens s to hold it. Nothing of s changes when
-// the item is refused.
+// item checks an item and widens s to hold it, in one pass over its JSON.
+// An item refused part way may have widened s already: s then holds more
+// than the accepted items need, never less.
 func (in *inferrer) item(s *schema, item []byte) (itemInfo, error) {
 	var info itemInfo
-	sc := &in.sc
-	if err := scanItem(in.dec, item, sc); err != nil {
-		return info, err
+	in.seq++
+	dec := in.dec
+	resetDecoder(dec, item)
+	fail := func(format string, args ...any) (itemInfo, error) {
+		return info, fmt.Errorf("%w: "+format, append([]any{ErrInvalidItem}, args...)...)
 	}
-	info.id = unquote(sc.id)
-	if sc.geometry != nil && !isNull(sc.geometry) {
-		g, err := parseGeometry(sc.geometry)
-		if err != nil {
-			return info, fmt.Errorf("%w: item %q: %w", ErrInvalidItem, info.id, err)
-		}
-		info.geom, info.hasGeom = g, true
-	}
-	bbox, err := parseBBox(sc.bbox, in.bbox)
+	tok, err := dec.ReadToken()
 	if err != nil {
-		return info, fmt.Errorf("item %q: %w", info.id, err)
+		return fail("%w", err)
 	}
-	in.bbox = bbox
-	for _, p := range sc.props {
-		if !isTimeProperty(p.name) || p.raw[0] != '"' {
-			continue
-		}
-		t, err := parseTime(p.raw)
+	if tok.Kind() != '{' {
+		return fail("not a JSON object")
+	}
+	root := s.root
+	in.extras = in.extras[:0]
+	in.names = in.names[:0]
+	var bbox []float64
+	for dec.PeekKind() != '}' {
+		rawName, err := dec.ReadValue()
 		if err != nil {
+			return fail("%w", err)
+		}
+		name := unquote(rawName)
+		if slices.Contains(in.names, name) {
+			return fail("member %q appears twice", name)
+		}
+		in.names = append(in.names, name)
+		switch name {
+		case "id", "geometry", "bbox", "collection":
+			val, err := dec.ReadValue()
+			if err != nil {
+				return fail("%w", err)
+			}
+			switch name {
+			case "id":
+				if val.Kind() != '"' {
+					return fail("\"id\" is not a string")
+				}
+				info.id = unquote(val)
+				root.lookup("id").observe(kString)
+			case "geometry":
+				if isNull(val) {
+					break
+				}
+				g, err := parseGeometry(val)
+				if err != nil {
+					return fail("item %q: %w", info.id, err)
+				}
+				info.geom, info.hasGeom = g, true
+				root.lookup("geometry").observe(kGeom)
+			case "bbox":
+				if bbox, err = parseBBox(val, in.bbox); err != nil {
+					return info, fmt.Errorf("item %q: %w", info.id, err)
+				}
+				in.bbox = bbox
+				if len(bbox) == 6 {
+					s.bbox3D = true
+				}
+			case "collection":
+				if val.Kind() == '"' {
+					info.collection = unquote(val)
+				}
+				in.value(root.lookup("collection"), val, 0)
+			}
+		case "properties":
+			switch dec.PeekKind() {
+			case 'n':
+				dec.SkipValue()
+			case '{':
+				if err := in.properties(dec, root, &info); err != nil {
+					return info, err
+				}
+			default:
+				return fail("item %q: \"properties\" is not an object", info.id)
+			}
+		default:
+			if isCore(name) {
+				in.walkValue(dec, root.lookup(name), 0)
+				break
+			}
+			// Another top-level member: a property, unless the item also
+			// has a property of that name (which may come later).
+			val, err := dec.ReadValue()
+			if err != nil {
+				return fail("%w", err)
+			}
+			in.extras = append(in.extras, member{name: name, raw: slices.Clone(val)})
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return fail("%w", err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return fail("more than one JSON value")
+	}
+	if info.id == "" && !slices.Contains(in.names, "id") {
+		return fail("no string \"id\"")
+	}
+	for _, m := range in.extras {
+		c := root.child(m.name, childHint(root, m.name))
+		if c.seen == in.seq {
+			info.dropped++
 			continue
 		}
-		switch p.name {
-		case "datetime":
-			info.datetime, info.hasTime = t, true
-		case "start_datetime":
-			info.start = t
-		}
+		info.hoisted++
+		in.value(c, m.raw, 0)
 	}
 	if !info.hasTime && !info.start.IsZero() {
 		info.datetime, info.hasTime = info.start, true
 	}
-
-	// The item is accepted: widen the schema.
-	if len(bbox) == 6 {
-		s.bbox3D = true
-	}
-	root := s.root
-	root.child("id", hintNone).observe(kString)
-	if info.hasGeom {
-		root.lookup("geometry").observe(kGeom)
-	}
-	props := make(map[string]struct{}, len(sc.props))
-	for _, p := range sc.props {
-		if isCore(p.name) {
-			info.dropped++
-			continue
-		}
-		props[p.name] = struct{}{}
-		in.value(root.child(p.name, childHint(root, p.name)), p.raw, 0)
-	}
-	for _, m := range sc.members {
-		if !isCore(m.name) {
-			if _, dup := props[m.name]; dup {
-				info.dropped++
-				continue
-			}
-			info.hoisted++
-		}
-		if m.name == "collection" && len(m.raw) > 0 && m.raw[0] == '"' {
-			info.collection = unquote(m.raw)
-			in.collections[info.collection] = struct{}{}
-		}
-		in.value(root.child(m.name, hintNone), m.raw, 0)
+	if info.collection != "" {
+		in.collections[info.collection] = struct{}{}
 	}
 	return info, nil
+}
+
+// properties widens the root with an item's properties.
+func (in *inferrer) properties(dec *jsontext.Decoder, root *node, info *itemInfo) error {
+	dec.ReadToken()
+	for dec.PeekKind() != '}' {
+		rawName, err := dec.ReadValue()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+		}
+		c := root.lookupRaw(rawName)
+		if c != nil && c.seen == in.seq {
+			return fmt.Errorf("%w: item %q: property %s appears twice", ErrInvalidItem, info.id, rawName)
+		}
+		var name string
+		if c != nil {
+			name = root.fields[root.indexRaw(rawName)].name
+		} else {
+			name = unquote(rawName)
+		}
+		if isCore(name) {
+			info.dropped++
+			if err := dec.SkipValue(); err != nil {
+				return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+			}
+			continue
+		}
+		if c == nil {
+			c = root.child(name, childHint(root, name))
+		}
+		c.seen = in.seq
+		if c.hint == hintTime && dec.PeekKind() == '"' {
+			val, err := dec.ReadValue()
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+			}
+			if t, err := parseTime(val); err == nil {
+				switch name {
+				case "datetime":
+					info.datetime, info.hasTime = t, true
+				case "start_datetime":
+					info.start = t
+				}
+			}
+			in.value(c, val, 0)
+			continue
+		}
+		in.walkValue(dec, c, 0)
+	}
+	dec.ReadToken()
+	return nil
 }
 
 // value widens n to hold the JSON value raw.
@@ -408,7 +423,7 @@ func (in *inferrer) value(n *node, raw []byte, depth int) {
 	if !n.observe(k) {
 		return
 	}
-	dec := in.dec
+	dec := in.sub
 	resetDecoder(dec, raw)
 	in.walk(dec, n, depth)
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -49,17 +50,18 @@ type node struct {
 	kind   kind
 	hint   hint
 	role   uint8             // roleNone, roleRoot, roleAssets or roleAsset
+	seen   uint64            // the last item that had this root field as a property
 	elem   *node             // kList
 	fields []*field          // kStruct, in the order first seen
 	index  map[string]int    // kStruct: name → position in fields
 	mixed  map[kind]struct{} // kJSON: the kinds that met here (for the warning)
 
 	// Set by layout, for shredding and assembly.
-	leaf     int // first leaf column index of this subtree
-	leaves   int // number of leaf columns in this subtree
-	def      int // definition level of a present (non-null) value here
-	rep      int // repetition level of this node's repeated group (kList)
-	jsonVals int64
+	leaf     int          // first leaf column index of this subtree
+	leaves   int          // number of leaf columns in this subtree
+	def      int          // definition level of a present (non-null) value here
+	rep      int          // repetition level of this node's repeated group (kList)
+	jsonVals atomic.Int64 // values stored as JSON text (shredders count them concurrently)
 }
 
 type field struct {
@@ -163,7 +165,7 @@ func (n *node) merge(o *node) {
 }
 
 func (n *node) clone() *node {
-	c := *n
+	c := node{kind: n.kind, hint: n.hint, role: n.role, elem: n.elem, fields: n.fields, index: n.index, mixed: n.mixed}
 	c.fields = nil
 	c.index = nil
 	if n.elem != nil {

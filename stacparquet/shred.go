@@ -16,7 +16,7 @@ type shredder struct {
 	cols      [][]parquet.Value // per leaf column, for the current item
 	arena     []byte            // bytes the current batch's values point into
 	dec       *jsontext.Decoder
-	sc        scanned
+	extras    []extra
 	bbox      []float64
 	seen      [][]bool // scratch per nesting depth
 	geom      *node
@@ -40,89 +40,111 @@ func newShredder(s *schema) *shredder {
 	}
 }
 
-// reset forgets the values of the rows made since the last reset; call it
-// only when those rows have been written.
-func (sh *shredder) reset() { sh.arena = sh.arena[:0] }
-
 // row appends the row of an item to dst.
 func (sh *shredder) row(item []byte, dst parquet.Row) (parquet.Row, error) {
 	for i := range sh.cols {
 		sh.cols[i] = sh.cols[i][:0]
 	}
-	sc := &sh.sc
-	if err := scanItem(sh.dec, item, sc); err != nil {
-		return dst, err
-	}
 	root := sh.s.root
 	seen := sh.scratch(0, len(root.fields))
-	mark := func(name string) *node {
-		i, ok := root.index[name]
-		if !ok {
-			return nil
+	sh.collection, sh.hasGeom, sh.crossing = "", false, false
+	sh.extras = sh.extras[:0]
+	dec := sh.dec
+	resetDecoder(dec, item)
+	bad := func(err error) (parquet.Row, error) {
+		return dst, fmt.Errorf("%w: %w", ErrInvalidItem, err)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return bad(err)
+	}
+	for dec.PeekKind() != '}' {
+		rawName, err := dec.ReadValue()
+		if err != nil {
+			return bad(err)
 		}
-		seen[i] = true
-		return root.fields[i].n
-	}
-
-	mark("id")
-	idN := root.lookup("id")
-	sh.leaf(idN, parquet.ByteArrayValue(sh.str(sc.id)), 0)
-
-	// geometry and bbox
-	sh.collection = ""
-	for _, m := range sc.members {
-		if m.name == "collection" && m.raw[0] == '"' {
-			sh.collection = unquote(m.raw)
+		i := root.indexRaw(rawName)
+		var n *node
+		if i >= 0 {
+			n = root.fields[i].n
 		}
-	}
-	var g geometry
-	hasGeom := sc.geometry != nil && !isNull(sc.geometry)
-	sh.hasGeom = hasGeom
-	if hasGeom {
-		var err error
-		if g, err = parseGeometry(sc.geometry); err != nil {
-			return dst, fmt.Errorf("%w: item %s: %w", ErrInvalidItem, sc.id, err)
-		}
-		start := len(sh.arena)
-		sh.arena = g.appendWKB(sh.arena)
-		sh.leaf(sh.geom, parquet.ByteArrayValue(sh.arena[start:len(sh.arena):len(sh.arena)]), 0)
-		sh.g = g
-	} else {
-		sh.null(sh.geom, 0, 0)
-	}
-	mark("geometry")
-	mark("bbox")
-	bbox, err := parseBBox(sc.bbox, sh.bbox)
-	if err != nil {
-		return dst, err
-	}
-	sh.bbox = bbox
-	sh.crossing = (len(bbox) == 4 && bbox[0] > bbox[2]) || (len(bbox) == 6 && bbox[0] > bbox[3])
-	if bbox == nil {
-		sh.null(sh.bboxN, 0, 0)
-	} else {
-		sh.bboxValues(bbox)
-	}
-
-	props := len(sc.props)
-	for _, p := range sc.props {
-		if isCore(p.name) {
-			continue
-		}
-		if n := mark(p.name); n != nil {
-			if err := sh.value(n, p.raw, 0); err != nil {
+		switch {
+		case n == sh.geom:
+			val, err := dec.ReadValue()
+			if err != nil {
+				return bad(err)
+			}
+			seen[i] = true
+			if isNull(val) {
+				sh.null(n, 0, 0)
+				break
+			}
+			if sh.g, err = parseGeometry(val); err != nil {
+				return bad(err)
+			}
+			sh.hasGeom = true
+			start := len(sh.arena)
+			sh.arena = sh.g.appendWKB(sh.arena)
+			sh.leaf(n, parquet.ByteArrayValue(sh.arena[start:len(sh.arena):len(sh.arena)]), 0)
+		case n == sh.bboxN:
+			val, err := dec.ReadValue()
+			if err != nil {
+				return bad(err)
+			}
+			seen[i] = true
+			bbox, err := parseBBox(val, sh.bbox)
+			if err != nil {
 				return dst, err
+			}
+			sh.bbox = bbox
+			if bbox == nil {
+				sh.null(n, 0, 0)
+				break
+			}
+			sh.crossing = (len(bbox) == 4 && bbox[0] > bbox[2]) || (len(bbox) == 6 && bbox[0] > bbox[3])
+			sh.bboxValues(bbox)
+		case bytes.Equal(rawName, []byte(`"properties"`)):
+			if dec.PeekKind() != '{' {
+				if err := dec.SkipValue(); err != nil {
+					return bad(err)
+				}
+				break
+			}
+			if err := sh.properties(dec, seen); err != nil {
+				return dst, err
+			}
+		case n != nil && isCore(root.fields[i].name):
+			if root.fields[i].name == "collection" && dec.PeekKind() == '"' {
+				val, err := dec.ReadValue()
+				if err != nil {
+					return bad(err)
+				}
+				sh.collection = unquote(val)
+				if err := sh.scalar(n, val, 0); err != nil {
+					return dst, err
+				}
+			} else if err := sh.walk(dec, n, 0, 1); err != nil {
+				return dst, err
+			}
+			seen[i] = true
+		default:
+			// Outside the core: a property unless the item has one of that
+			// name, which may come later.
+			val, err := dec.ReadValue()
+			if err != nil {
+				return bad(err)
+			}
+			if n != nil {
+				sh.extras = append(sh.extras, extra{i: i, raw: val})
 			}
 		}
 	}
-	for _, m := range sc.members {
-		if !isCore(m.name) && props > 0 && hasProp(sc.props, m.name) {
+	for _, e := range sh.extras {
+		if seen[e.i] {
 			continue
 		}
-		if n := mark(m.name); n != nil {
-			if err := sh.value(n, m.raw, 0); err != nil {
-				return dst, err
-			}
+		seen[e.i] = true
+		if err := sh.value(root.fields[e.i].n, e.raw, 0); err != nil {
+			return dst, err
 		}
 	}
 	for i, f := range root.fields {
@@ -136,13 +158,37 @@ func (sh *shredder) row(item []byte, dst parquet.Row) (parquet.Row, error) {
 	return dst, nil
 }
 
-func hasProp(props []member, name string) bool {
-	for _, p := range props {
-		if p.name == name {
-			return true
+// extra is a top-level member outside the STAC core, shredded after the
+// properties.
+type extra struct {
+	i   int // its root field
+	raw []byte
+}
+
+// properties shreds an item's properties into the root's columns.
+func (sh *shredder) properties(dec *jsontext.Decoder, seen []bool) error {
+	root := sh.s.root
+	dec.ReadToken()
+	for dec.PeekKind() != '}' {
+		rawName, err := dec.ReadValue()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+		}
+		i := root.indexRaw(rawName)
+		if i < 0 || seen[i] || isCore(root.fields[i].name) {
+			// Only ever null, or named like a core member: left out.
+			if err := dec.SkipValue(); err != nil {
+				return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+			}
+			continue
+		}
+		seen[i] = true
+		if err := sh.walk(dec, root.fields[i].n, 0, 1); err != nil {
+			return err
 		}
 	}
-	return false
+	_, err := dec.ReadToken()
+	return err
 }
 
 func (sh *shredder) bboxValues(bbox []float64) {
@@ -323,7 +369,7 @@ func (sh *shredder) scalar(n *node, raw []byte, rep int) error {
 		}
 		sh.arena = sh.arena[:start+len(val)]
 		v = parquet.ByteArrayValue(sh.arena[start:len(sh.arena):len(sh.arena)])
-		n.jsonVals++
+		n.jsonVals.Add(1)
 	case kBool:
 		v = parquet.BooleanValue(raw[0] == 't')
 	case kInt:

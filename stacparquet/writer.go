@@ -11,8 +11,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/parquet-go/parquet-go"
@@ -588,7 +590,7 @@ func (ds *dataset) writeAll(ctx context.Context, next func(*partition) (io.Write
 	}
 	for _, c := range final.root.jsonColumns("", nil) {
 		ds.stats.JSONColumns = append(ds.stats.JSONColumns, JSONColumn{
-			Path: strings.TrimPrefix(c.path, "."), Kinds: c.kinds, Values: c.node.jsonVals,
+			Path: strings.TrimPrefix(c.path, "."), Kinds: c.kinds, Values: c.node.jsonVals.Load(),
 		})
 	}
 	return nil
@@ -788,30 +790,32 @@ func (sp *spool) lines(ctx context.Context, fn func(line []byte) error) error {
 	}
 }
 
-// fileWriter writes the Parquet files of a dataset.
+// fileWriter writes the Parquet files of a dataset. The spooled items are
+// read by one goroutine, shredded into rows by several (each with its own
+// shredder, in batches of rowBatch items), and written, in order, by the
+// caller's goroutine.
 type fileWriter struct {
-	ds    *dataset
-	s     *schema
-	pq    *parquet.Schema
-	colls map[string][]byte
-	sh    *shredder
-	rows  []parquet.Row
-	n     int // rows in use
+	ds      *dataset
+	s       *schema
+	pq      *parquet.Schema
+	colls   map[string][]byte
+	workers []*shredder
 }
 
-// rowBatch is how many rows are shredded before they are handed to the
-// Parquet writer.
+// rowBatch is how many items are shredded together.
 const rowBatch = 256
 
 func newFileWriter(ds *dataset, s *schema, colls map[string][]byte) *fileWriter {
-	return &fileWriter{
+	fw := &fileWriter{
 		ds:    ds,
 		s:     s,
 		pq:    parquet.NewSchema("schema", s.root.group()),
 		colls: colls,
-		sh:    newShredder(s),
-		rows:  make([]parquet.Row, rowBatch),
 	}
+	for range min(max(runtime.GOMAXPROCS(0), 1), 4) {
+		fw.workers = append(fw.workers, newShredder(s))
+	}
+	return fw
 }
 
 // outFile is the file being written and what its metadata will say.
@@ -824,8 +828,149 @@ type outFile struct {
 	crossing    bool // some bbox crosses the antimeridian
 }
 
+// batch is a run of spooled items and, once shredded, their rows and what
+// they add to their file's metadata.
+type batch struct {
+	seq     int
+	newFile bool   // the first batch of a file
+	text    []byte // the items' JSON, one after the other
+	ends    []int  // where each item ends in text
+	rows    []parquet.Row
+	arena   []byte // what the rows' values point into
+	types   map[string]struct{}
+	bounds  bounds
+	colls   map[string]struct{}
+	cross   bool
+	err     error
+}
+
+func (b *batch) reset() {
+	b.text, b.ends, b.arena = b.text[:0], b.ends[:0], b.arena[:0]
+	clear(b.types)
+	clear(b.colls)
+	b.bounds, b.cross, b.err, b.newFile = bounds{}, false, nil, false
+}
+
+// shred makes the rows of a batch with sh.
+func (b *batch) shred(sh *shredder) {
+	sh.arena = b.arena[:0]
+	start := 0
+	for i, end := range b.ends {
+		if i >= len(b.rows) {
+			b.rows = append(b.rows, nil)
+		}
+		row, err := sh.row(b.text[start:end], b.rows[i][:0])
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.rows[i] = row
+		start = end
+		if sh.hasGeom {
+			b.types[sh.g.typeName()] = struct{}{}
+			sh.g.bounds(&b.bounds)
+		}
+		if sh.collection != "" {
+			b.colls[sh.collection] = struct{}{}
+		}
+		b.cross = b.cross || sh.crossing
+	}
+	b.rows = b.rows[:len(b.ends)]
+	b.arena = sh.arena
+}
+
 // partition writes the files of one partition.
 func (fw *fileWriter) partition(ctx context.Context, p *partition, next func(*partition) (io.Writer, string, error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nw := len(fw.workers)
+	free := make(chan *batch, 2*nw+2)
+	for range cap(free) {
+		free <- &batch{types: map[string]struct{}{}, colls: map[string]struct{}{}}
+	}
+	todo := make(chan *batch, nw)
+	done := make(chan *batch, cap(free))
+	var readErr error
+	readDone := make(chan struct{})
+
+	// Read the spool into batches, a new file every maxRows items.
+	go func() {
+		defer close(readDone)
+		defer close(todo)
+		var b *batch
+		seq, inFile := 0, int64(0)
+		send := func() bool {
+			select {
+			case todo <- b:
+				b = nil
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		readErr = p.spool.lines(ctx, func(line []byte) error {
+			if b == nil {
+				select {
+				case b = <-free:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				b.reset()
+				b.seq = seq
+				seq++
+			}
+			if fw.ds.maxRows > 0 && inFile == fw.ds.maxRows {
+				inFile = 0
+				if len(b.ends) > 0 {
+					if !send() {
+						return ctx.Err()
+					}
+					select {
+					case b = <-free:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+					b.reset()
+					b.seq = seq
+					seq++
+				}
+				b.newFile = true
+			}
+			b.text = append(b.text, line...)
+			b.ends = append(b.ends, len(b.text))
+			inFile++
+			if len(b.ends) == rowBatch && !send() {
+				return ctx.Err()
+			}
+			return nil
+		})
+		if b != nil && len(b.ends) > 0 && readErr == nil {
+			send()
+		}
+	}()
+
+	// Shred.
+	var wg sync.WaitGroup
+	for _, sh := range fw.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range todo {
+				b.shred(sh)
+				select {
+				case done <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	// Write, in order.
 	var cur *outFile
 	open := func() error {
 		w, _, err := next(p)
@@ -844,19 +989,65 @@ func (fw *fileWriter) partition(ctx context.Context, p *partition, next func(*pa
 		}
 		return nil
 	}
-	err := p.spool.lines(ctx, func(line []byte) error {
-		if cur == nil || (fw.ds.maxRows > 0 && cur.rows >= fw.ds.maxRows) {
+	write := func(b *batch) error {
+		if b.err != nil {
+			return fmt.Errorf("stacparquet: spooled item %d: %w", fw.ds.stats.Items+1, b.err)
+		}
+		if cur == nil || b.newFile {
 			if cur != nil {
 				if err := fw.finish(cur); err != nil {
 					return err
 				}
+				cur = nil
 			}
 			if err := open(); err != nil {
 				return err
 			}
 		}
-		return fw.add(cur, line)
-	})
+		if _, err := cur.pw.WriteRows(b.rows); err != nil {
+			return fmt.Errorf("stacparquet: writing rows: %w", err)
+		}
+		cur.rows += int64(len(b.rows))
+		fw.ds.stats.Items += int64(len(b.rows))
+		for t := range b.types {
+			cur.types[t] = struct{}{}
+		}
+		for c := range b.colls {
+			cur.collections[c] = struct{}{}
+		}
+		cur.bounds.merge(&b.bounds)
+		cur.crossing = cur.crossing || b.cross
+		return nil
+	}
+	pending := map[int]*batch{}
+	want := 0
+	var err error
+	for b := range done {
+		if err != nil {
+			continue // draining
+		}
+		pending[b.seq] = b
+		for {
+			nb, ok := pending[want]
+			if !ok {
+				break
+			}
+			delete(pending, want)
+			want++
+			if err = write(nb); err != nil {
+				cancel()
+				break
+			}
+			free <- nb
+		}
+	}
+	<-readDone
+	if err == nil {
+		err = readErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		if cur != nil {
 			cur.pw.Close()
@@ -871,48 +1062,8 @@ func (fw *fileWriter) partition(ctx context.Context, p *partition, next func(*pa
 	return fw.finish(cur)
 }
 
-// add shreds one item into the current batch.
-func (fw *fileWriter) add(f *outFile, line []byte) error {
-	row, err := fw.sh.row(line, fw.rows[fw.n][:0])
-	if err != nil {
-		return fmt.Errorf("stacparquet: spooled item %d: %w", fw.ds.stats.Items+1, err)
-	}
-	fw.rows[fw.n] = row
-	fw.n++
-	f.rows++
-	fw.ds.stats.Items++
-	if sh := fw.sh; sh.hasGeom {
-		f.types[sh.g.typeName()] = struct{}{}
-		sh.g.bounds(&f.bounds)
-	}
-	if c := fw.sh.collection; c != "" {
-		f.collections[c] = struct{}{}
-	}
-	f.crossing = f.crossing || fw.sh.crossing
-	if fw.n == len(fw.rows) {
-		return fw.flush(f)
-	}
-	return nil
-}
-
-func (fw *fileWriter) flush(f *outFile) error {
-	if fw.n == 0 {
-		return nil
-	}
-	if _, err := f.pw.WriteRows(fw.rows[:fw.n]); err != nil {
-		return fmt.Errorf("stacparquet: writing rows: %w", err)
-	}
-	fw.n = 0
-	fw.sh.reset()
-	return nil
-}
-
 // finish writes the rest of a file and its metadata.
 func (fw *fileWriter) finish(f *outFile) error {
-	if err := fw.flush(f); err != nil {
-		f.pw.Close()
-		return err
-	}
 	geo, err := geoMetadataJSON(fw.s, f)
 	if err != nil {
 		f.pw.Close()
@@ -925,6 +1076,10 @@ func (fw *fileWriter) finish(f *outFile) error {
 		return fmt.Errorf("stacparquet: writing the file: %w", err)
 	}
 	fw.ds.stats.Files++
-	fw.ds.stats.TruncatedTimes = fw.sh.truncated
+	var truncated int64
+	for _, sh := range fw.workers {
+		truncated += sh.truncated
+	}
+	fw.ds.stats.TruncatedTimes = truncated
 	return nil
 }
