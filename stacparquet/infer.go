@@ -89,6 +89,9 @@ func newSchema() *schema {
 			c.role = roleAssets
 		}
 	}
+	// datetime is required (null allowed) in every STAC item: its column
+	// exists, the first of the properties, even when no item has one.
+	root.child("datetime", hintTime)
 	root.role = roleRoot
 	return &schema{root: root}
 }
@@ -538,6 +541,9 @@ func rawKind(raw []byte) kind {
 		if _, ok := parseInt(raw); ok {
 			return kInt
 		}
+	}
+	if math.IsInf(parseFloat(raw), 0) {
+		return kJSON // beyond float64: kept as its text
 	}
 	return kFloat
 }

@@ -103,6 +103,8 @@ func (n *node) observe(k kind) bool {
 	case k == kNull || n.kind == k:
 	case n.kind == kJSON:
 		n.mixed[k] = struct{}{}
+	case k == kJSON:
+		n.toJSON(kFloat)
 	case n.kind == kNull:
 		n.kind = k
 		switch k {

@@ -362,12 +362,10 @@ func (sh *shredder) scalar(n *node, raw []byte, rep int) error {
 	switch n.kind {
 	case kJSON:
 		start := len(sh.arena)
-		sh.arena = append(sh.arena, raw...)
-		val := jsontext.Value(sh.arena[start:])
-		if err := val.Compact(); err != nil {
+		var err error
+		if sh.arena, err = appendJSONText(sh.arena, raw); err != nil {
 			return err
 		}
-		sh.arena = sh.arena[:start+len(val)]
 		v = parquet.ByteArrayValue(sh.arena[start:len(sh.arena):len(sh.arena)])
 		n.jsonVals.Add(1)
 	case kBool:
@@ -407,4 +405,51 @@ func (sh *shredder) scalar(n *node, raw []byte, rep int) error {
 	}
 	sh.leaf(n, v, rep)
 	return nil
+}
+
+// appendJSONText appends the compact form of a JSON value without its null
+// object members (at any depth), so that a JSON text column reads back as
+// the other columns do: a null member absent.
+func appendJSONText(dst, raw []byte) ([]byte, error) {
+	start := len(dst)
+	if bytes.IndexByte(raw, 'n') < 0 || (raw[0] != '{' && raw[0] != '[') {
+		dst = append(dst, raw...)
+		v := jsontext.Value(dst[start:])
+		if err := v.Compact(); err != nil {
+			return dst[:start], err
+		}
+		return dst[:start+len(v)], nil
+	}
+	dec := newDecoder(raw)
+	out := bytes.NewBuffer(dst)
+	enc := jsontext.NewEncoder(out, jsontext.AllowDuplicateNames(true))
+	for dec.PeekKind() != 0 {
+		// An object name is next when the object has an even number of
+		// tokens so far.
+		if kind, n := dec.StackIndex(dec.StackDepth()); kind == '{' && n%2 == 0 && dec.PeekKind() == '"' {
+			name, err := dec.ReadValue()
+			if err != nil {
+				return dst[:start], err
+			}
+			if dec.PeekKind() == 'n' {
+				if err := dec.SkipValue(); err != nil {
+					return dst[:start], err
+				}
+				continue
+			}
+			if err := enc.WriteValue(name); err != nil {
+				return dst[:start], err
+			}
+			continue
+		}
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return dst[:start], err
+		}
+		if err := enc.WriteToken(tok); err != nil {
+			return dst[:start], err
+		}
+	}
+	b := out.Bytes()
+	return bytes.TrimSuffix(b, []byte("\n")), nil
 }
