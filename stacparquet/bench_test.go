@@ -69,7 +69,7 @@ func TestExportBenchmark(t *testing.T) {
 	t.Logf("%d items, %.0f bytes each on average", n, float64(total)/float64(n))
 
 	results := map[string]exportResult{}
-	for _, mode := range []string{"ndjson", "parquet"} {
+	for _, mode := range []string{"ndjson", "parquet", "parquet-concurrent"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestExportBenchmark$", "-test.v")
 		cmd.Env = append(os.Environ(), "STACPARQUET_BENCH_MODE="+mode, "STACPARQUET_BENCH_INPUT="+input, "STACPARQUET_BENCH_DIR="+dir)
 		out, err := cmd.CombinedOutput()
@@ -88,10 +88,13 @@ func TestExportBenchmark(t *testing.T) {
 		results[mode] = r
 		t.Logf("%-8s %6.2f s (CPU %6.2f s)  %11d bytes  peak RSS %4d MB", mode, r.Seconds, r.CPU, r.Bytes, r.MaxRSS/1024)
 	}
-	nd, pq := results["ndjson"], results["parquet"]
-	t.Logf("parquet/ndjson: size %.3f, time %.2f, CPU %.2f", float64(pq.Bytes)/float64(nd.Bytes), pq.Seconds/nd.Seconds, pq.CPU/nd.CPU)
-	if pq.Items != n {
-		t.Errorf("parquet export wrote %d items", pq.Items)
+	nd := results["ndjson"]
+	for _, mode := range []string{"parquet", "parquet-concurrent"} {
+		pq := results[mode]
+		t.Logf("%s/ndjson: size %.3f, time %.2f, CPU %.2f", mode, float64(pq.Bytes)/float64(nd.Bytes), pq.Seconds/nd.Seconds, pq.CPU/nd.CPU)
+		if pq.Items != n {
+			t.Errorf("%s export wrote %d items", mode, pq.Items)
+		}
 	}
 }
 
@@ -132,9 +135,9 @@ func exportChild(t *testing.T, mode string) {
 			t.Fatal(err)
 		}
 		res.Bytes = size(t, out)
-	case "parquet":
-		out := filepath.Join(dir, "out.parquet")
-		w, err := Create(out, WriterOptions{TempDir: dir})
+	case "parquet", "parquet-concurrent":
+		out := filepath.Join(dir, mode+".parquet")
+		w, err := Create(out, WriterOptions{TempDir: dir, Concurrent: mode == "parquet-concurrent"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -266,3 +266,44 @@ func TestEmptyFile(t *testing.T) {
 		t.Fatalf("read %d items", len(got))
 	}
 }
+
+// TestConcurrentWriter: with WriterOptions.Concurrent, refused items are
+// counted instead of failing Write, and the file is the same.
+func TestConcurrentWriter(t *testing.T) {
+	var items [][]byte
+	for _, g := range gridItems(700) {
+		items = append(items, g.json)
+	}
+	path := t.TempDir() + "/c.parquet"
+	w, err := Create(path, WriterOptions{TempDir: t.TempDir(), Concurrent: true, RowGroupSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		if err := w.Write(it); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			if err := w.Write([]byte(`{"id":7}`)); err != nil {
+				t.Fatal(err)
+			}
+			w.Stats() // concurrently with the goroutine: no race
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	if st.Items != int64(len(items)) || st.Rejected != 7 || len(st.RejectedErrors) != 7 || !errors.Is(st.RejectedErrors[0], ErrInvalidItem) {
+		t.Fatalf("stats %+v", st)
+	}
+	got := readAll(t, path, Filter{})
+	if len(got) != len(items) {
+		t.Fatalf("read %d items", len(got))
+	}
+	for i := range items {
+		if d := diff(expected(t, items[i]), decode(t, got[i])); d != "" {
+			t.Fatalf("item %d: %s", i, d)
+		}
+	}
+}

@@ -96,6 +96,13 @@ type WriterOptions struct {
 	// Collections, when set, supplies the collection JSON stored in the
 	// stac-geoparquet metadata.
 	Collections CollectionFunc
+	// Concurrent makes Write hand each item (copied) to a goroutine that
+	// checks it, widens the schema and spools it, so that this work
+	// overlaps the caller's (fetching and decoding the next page). Write
+	// then returns only the errors of the spool (from an earlier item); an
+	// item that cannot be stored is left out and counted in Stats
+	// (Rejected, RejectedErrors) instead of failing its Write.
+	Concurrent bool
 }
 
 func (o WriterOptions) rowGroupSize() int {
@@ -121,8 +128,11 @@ type JSONColumn struct {
 // once Close has returned.
 type Stats struct {
 	Items    int64 // items written
-	Rejected int64 // items refused by Write (their error was returned)
-	Files    int   // Parquet files written
+	Rejected int64 // items refused (by Write, or left out by a Concurrent writer)
+	// RejectedErrors are the errors of the first refused items (10 at
+	// most), each wrapping ErrInvalidItem.
+	RejectedErrors []error
+	Files          int // Parquet files written
 
 	// JSONColumns are the columns that fell back to JSON text.
 	JSONColumns []JSONColumn
@@ -239,7 +249,7 @@ func (w *Writer) Abort() error {
 }
 
 // Stats reports what the writer did (complete once Close returned).
-func (w *Writer) Stats() Stats { return w.ds.stats }
+func (w *Writer) Stats() Stats { return w.ds.snapshot() }
 
 // PartitionKey is a value a PartitionedWriter splits items by.
 type PartitionKey string
@@ -402,7 +412,7 @@ func (w *PartitionedWriter) Abort() error {
 }
 
 // Stats reports what the writer did (complete once Close returned).
-func (w *PartitionedWriter) Stats() Stats { return w.ds.stats }
+func (w *PartitionedWriter) Stats() Stats { return w.ds.snapshot() }
 
 // Files are the paths of the files written (complete once Close returned).
 func (w *PartitionedWriter) Files() []string { return slices.Clone(w.written) }
@@ -423,7 +433,26 @@ type dataset struct {
 
 	closed   bool
 	closeErr error
+
+	// WriterOptions.Concurrent: the items queued for the goroutine that
+	// adds them, and the first error it met.
+	queue    chan []byte
+	drained  chan struct{}
+	mu       sync.Mutex // guards stats and asyncErr while it runs
+	asyncErr error
 }
+
+func (ds *dataset) snapshot() Stats {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	s := ds.stats
+	s.JSONColumns = slices.Clone(s.JSONColumns)
+	s.RejectedErrors = slices.Clone(s.RejectedErrors)
+	return s
+}
+
+// maxRejectedErrors is how many errors of refused items Stats keeps.
+const maxRejectedErrors = 10
 
 // partition is one output directory (the only one, "", for a Writer).
 type partition struct {
@@ -461,13 +490,63 @@ func (ds *dataset) write(item []byte) error {
 	if ds.closed {
 		return errors.New("stacparquet: write after close")
 	}
-	info, err := ds.inf.item(ds.schema, item)
+	if !ds.opts.Concurrent {
+		return ds.add(item)
+	}
+	if ds.queue == nil {
+		ds.queue = make(chan []byte, 256)
+		ds.drained = make(chan struct{})
+		go func() {
+			defer close(ds.drained)
+			for it := range ds.queue {
+				err := ds.add(it)
+				if err != nil && !errors.Is(err, ErrInvalidItem) {
+					ds.mu.Lock()
+					if ds.asyncErr == nil {
+						ds.asyncErr = err
+					}
+					ds.mu.Unlock()
+				}
+			}
+		}()
+	}
+	ds.mu.Lock()
+	err := ds.asyncErr
+	ds.mu.Unlock()
 	if err != nil {
-		ds.stats.Rejected++
 		return err
 	}
+	ds.queue <- bytes.Clone(item)
+	return nil
+}
+
+// drain waits for the items queued by a concurrent writer.
+func (ds *dataset) drain() error {
+	if ds.queue == nil {
+		return nil
+	}
+	close(ds.queue)
+	<-ds.drained
+	ds.queue = nil
+	return ds.asyncErr
+}
+
+// add checks an item, widens the schema and spools it.
+func (ds *dataset) add(item []byte) error {
+	info, err := ds.inf.item(ds.schema, item)
+	if err != nil {
+		ds.mu.Lock()
+		ds.stats.Rejected++
+		if len(ds.stats.RejectedErrors) < maxRejectedErrors {
+			ds.stats.RejectedErrors = append(ds.stats.RejectedErrors, err)
+		}
+		ds.mu.Unlock()
+		return err
+	}
+	ds.mu.Lock()
 	ds.stats.DroppedProperties += int64(info.dropped)
 	ds.stats.HoistedMembers += int64(info.hoisted)
+	ds.mu.Unlock()
 	key := ds.partitionKey(&info)
 	p := ds.parts[key]
 	if p == nil {
@@ -548,6 +627,7 @@ func escapePartitionValue(s string) string {
 }
 
 func (ds *dataset) abort() {
+	ds.drain()
 	ds.closed = true
 	if ds.closeErr == nil {
 		ds.closeErr = errors.New("stacparquet: writer aborted")
@@ -561,6 +641,11 @@ func (ds *dataset) close(ctx context.Context, next func(*partition) (io.Writer, 
 		return ds.closeErr
 	}
 	ds.closed = true
+	if err := ds.drain(); err != nil {
+		ds.closeErr = err
+		ds.spools.removeAll()
+		return err
+	}
 	ds.closeErr = ds.writeAll(ctx, next)
 	ds.spools.removeAll()
 	return ds.closeErr
