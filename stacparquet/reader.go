@@ -241,7 +241,7 @@ func openFile(ra io.ReaderAt, size int64, name string) (fl *file, err error) {
 			fl, err = nil, fmt.Errorf("stacparquet: %s: unreadable Parquet (%v): %w", name, p, ErrNotSTACGeoParquet)
 		}
 	}()
-	pf, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
+	pf, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("stacparquet: %s: not a Parquet file (%v): %w", name, err, ErrNotSTACGeoParquet)
 	}
@@ -362,6 +362,7 @@ type scan struct {
 	yield func([]byte, error) bool
 	n     int
 	a     assembler
+	pre   assembler // for the filter columns alone
 	buf   []byte
 	rows  []parquet.Row
 }
@@ -405,8 +406,24 @@ func readRows(rows parquet.Rows, buf []parquet.Row) (n int, err error) {
 func (s *scan) rowGroup(fl *file, i int) bool {
 	s.r.groupsRead.Add(1)
 	rg := fl.pf.RowGroups()[i]
+	var match []int64 // the rows that can match, from the filter columns alone
+	if cols := fl.filterColumns(s.f, s.rect); cols != nil {
+		m, err := s.prefilter(fl, rg, cols)
+		if err != nil {
+			return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", fl.path, i, err))
+		}
+		if len(m) == 0 {
+			return true
+		}
+		if int64(len(m)) < rg.NumRows()/4 {
+			match = m
+		}
+	}
 	rows := rg.Rows()
 	defer rows.Close()
+	if match != nil {
+		return s.seekRows(fl, i, rows, match)
+	}
 	if s.rows == nil {
 		s.rows = make([]parquet.Row, 64)
 	}
@@ -416,20 +433,7 @@ func (s *scan) rowGroup(fl *file, i int) bool {
 		}
 		n, err := readRows(rows, s.rows)
 		for _, row := range s.rows[:n] {
-			s.a.load(row, fl.ncols)
-			if !fl.rowMatches(&s.a, s.f, s.rect) {
-				continue
-			}
-			out, aerr := fl.appendItem(s.buf[:0], &s.a)
-			if aerr != nil {
-				return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", fl.path, i, aerr))
-			}
-			s.buf = out
-			if !s.yield(slices.Clone(out), nil) {
-				return false
-			}
-			s.n++
-			if s.f.MaxItems > 0 && s.n >= s.f.MaxItems {
+			if !s.emit(fl, i, row) {
 				return false
 			}
 		}
@@ -443,6 +447,210 @@ func (s *scan) rowGroup(fl *file, i int) bool {
 			return true
 		}
 	}
+}
+
+// filterColumns are the leaf columns the filter reads, when all of them
+// have one value per row (nil otherwise, or when the filter reads none).
+func (fl *file) filterColumns(f *Filter, r *rect) []*rnode {
+	var cols []*rnode
+	add := func(n *rnode) bool {
+		if n == nil {
+			return true
+		}
+		if n.kind != rLeaf || fl.pf.Schema().Columns() == nil || fl.repeated(n.col) {
+			return false
+		}
+		cols = append(cols, n)
+		return true
+	}
+	ok := true
+	if len(f.IDs) > 0 {
+		ok = ok && add(fl.id)
+	}
+	if len(f.Collections) > 0 {
+		ok = ok && add(fl.coll)
+	}
+	if f.hasTime() {
+		ok = ok && add(fl.dt) && add(fl.start) && add(fl.end)
+	}
+	if r != nil {
+		if fl.bbox != nil && fl.bbox.kind != rStruct {
+			return nil
+		}
+		if fl.bbox != nil {
+			for _, c := range fl.bbox.children {
+				ok = ok && add(c)
+			}
+		}
+		ok = ok && add(fl.geom)
+	}
+	if !ok || len(cols) == 0 {
+		return nil
+	}
+	return cols
+}
+
+// repeated reports whether a leaf column may have several values per row.
+func (fl *file) repeated(col int) bool {
+	var found *parquet.Column
+	var walk func(c *parquet.Column)
+	walk = func(c *parquet.Column) {
+		if c.Leaf() {
+			if c.Index() == col {
+				found = c
+			}
+			return
+		}
+		for _, cc := range c.Columns() {
+			walk(cc)
+		}
+	}
+	walk(fl.pf.Root())
+	return found == nil || found.MaxRepetitionLevel() > 0
+}
+
+// prefilter reads only the filter columns of a row group and returns the
+// rows that match on them.
+func (s *scan) prefilter(fl *file, rg parquet.RowGroup, cols []*rnode) (match []int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			match, err = nil, fmt.Errorf("corrupt Parquet data (%v)", p)
+		}
+	}()
+	n := rg.NumRows()
+	vals := make(map[int][]parquet.Value, len(cols))
+	chunks := rg.ColumnChunks()
+	for _, c := range cols {
+		if c.col >= len(chunks) {
+			return nil, fmt.Errorf("no column chunk %d", c.col)
+		}
+		v, err := readColumn(s.ctx, chunks[c.col], n)
+		if err != nil {
+			return nil, err
+		}
+		vals[c.col] = v
+	}
+	a := &s.pre
+	if cap(a.cols) < fl.ncols {
+		a.cols, a.pos = make([][]parquet.Value, fl.ncols), make([]int, fl.ncols)
+	}
+	a.cols, a.pos = a.cols[:fl.ncols], a.pos[:fl.ncols]
+	for i := range a.cols {
+		a.cols[i] = nil
+	}
+	for row := range n {
+		if row%4096 == 0 {
+			if err := s.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		for col, v := range vals {
+			a.cols[col] = v[row : row+1]
+		}
+		if fl.rowMatches(a, s.f, s.rect) {
+			match = append(match, row)
+		}
+	}
+	return match, nil
+}
+
+// readColumn reads every value of a column chunk that has one per row.
+func readColumn(ctx context.Context, chunk parquet.ColumnChunk, rows int64) ([]parquet.Value, error) {
+	pages := chunk.Pages()
+	defer pages.Close()
+	out := make([]parquet.Value, 0, rows)
+	buf := make([]parquet.Value, 1024)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p, err := pages.ReadPage()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		r := p.Values()
+		for {
+			k, err := r.ReadValues(buf)
+			for _, v := range buf[:k] {
+				out = append(out, v.Clone())
+			}
+			if errors.Is(err, io.EOF) || (err == nil && k == 0) {
+				break
+			}
+			if err != nil {
+				parquet.Release(p)
+				return nil, err
+			}
+		}
+		parquet.Release(p)
+		if int64(len(out)) > rows {
+			return nil, errors.New("a column has more values than rows")
+		}
+	}
+	if int64(len(out)) != rows {
+		return nil, fmt.Errorf("a column has %d values for %d rows", len(out), rows)
+	}
+	return out, nil
+}
+
+// seekRows reads the rows at the given indexes (ascending) of a row group.
+func (s *scan) seekRows(fl *file, i int, rows parquet.Rows, match []int64) bool {
+	if s.rows == nil {
+		s.rows = make([]parquet.Row, 64)
+	}
+	next := int64(-1) // the row the reader is at
+	for _, m := range match {
+		if err := s.ctx.Err(); err != nil {
+			return s.fail(err)
+		}
+		if m != next {
+			if err := seekRow(rows, m); err != nil {
+				return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", fl.path, i, err))
+			}
+		}
+		n, err := readRows(rows, s.rows[:1])
+		if n == 0 {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = fmt.Errorf("row %d is missing", m)
+			}
+			return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", fl.path, i, err))
+		}
+		next = m + 1
+		if !s.emit(fl, i, s.rows[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+func seekRow(rows parquet.Rows, m int64) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("corrupt Parquet data (%v)", p)
+		}
+	}()
+	return rows.SeekToRow(m)
+}
+
+// emit filters a row exactly and yields its item; false ends the scan.
+func (s *scan) emit(fl *file, i int, row parquet.Row) bool {
+	s.a.load(row, fl.ncols)
+	if !fl.rowMatches(&s.a, s.f, s.rect) {
+		return true
+	}
+	out, err := fl.appendItem(s.buf[:0], &s.a)
+	if err != nil {
+		return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", fl.path, i, err))
+	}
+	s.buf = out
+	if !s.yield(slices.Clone(out), nil) {
+		return false
+	}
+	s.n++
+	return s.f.MaxItems <= 0 || s.n < s.f.MaxItems
 }
 
 // mayMatch prunes a file by its partition directories.
