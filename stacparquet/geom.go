@@ -254,6 +254,17 @@ func (g *geometry) parseCoords(dec *jsontext.Decoder, depth int) error {
 // 3.1.6): WKB readers reject them.
 func (g *geometry) checkRings() error {
 	i := 0
+	// each calls fn for every element of the next counted array.
+	each := func(fn func() error) error {
+		n := g.counts[i]
+		i++
+		for range n {
+			if err := fn(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	ring := func() error {
 		if g.counts[i] < 4 {
 			return fmt.Errorf("%w: a polygon ring has %d positions (at least 4 are needed)", errGeometry, g.counts[i])
@@ -261,27 +272,11 @@ func (g *geometry) checkRings() error {
 		i++
 		return nil
 	}
-	polygon := func() error {
-		rings := g.counts[i]
-		i++
-		for range rings {
-			if err := ring(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	polygon := func() error { return each(ring) }
 	if g.code == wkbPolygon {
 		return polygon()
 	}
-	polys := g.counts[i]
-	i++
-	for range polys {
-		if err := polygon(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(polygon)
 }
 
 // bounds extends b with the geometry's coordinates.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -16,42 +15,32 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/stacq/stacq/stacparquet/internal/recorded"
 )
 
 // recordedItems returns the items of every recorded search page under
 // testdata/recorded, keyed by file name.
 func recordedItems(t testing.TB) map[string][][]byte {
 	t.Helper()
-	paths, err := filepath.Glob("../testdata/recorded/*.json")
+	items, err := recorded.Items("../testdata/recorded")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][][]byte{}
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page struct {
-			Features []jsontext.Value `json:"features"`
-		}
-		if json.Unmarshal(raw, &page) != nil || len(page.Features) == 0 {
-			continue
-		}
-		var items [][]byte
-		for _, f := range page.Features {
-			v := slices.Clone(f)
-			if err := v.Compact(); err != nil {
-				t.Fatal(err)
-			}
-			items = append(items, v)
-		}
-		out[filepath.Base(p)] = items
+	return items
+}
+
+// checkRoundTrip compares the items read back with the items written.
+func checkRoundTrip(t testing.TB, items, got [][]byte) {
+	t.Helper()
+	if len(got) != len(items) {
+		t.Fatalf("read %d items, wrote %d", len(got), len(items))
 	}
-	if len(out) < 10 {
-		t.Fatalf("found only %d recorded search pages", len(out))
+	for i := range items {
+		want := expected(t, items[i])
+		if d := diff(want, decode(t, got[i])); d != "" {
+			t.Errorf("item %d (%v):\n%s", i, want["id"], d)
+		}
 	}
-	return out
 }
 
 // writeFile writes items to a stac-geoparquet file in a test directory.

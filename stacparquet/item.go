@@ -306,17 +306,13 @@ func (fl *file) appendItem(dst []byte, a *assembler) ([]byte, error) {
 		}
 		first = false
 	}
-	member := func(name string, n *rnode) {
+	member := func(n *rnode) {
 		if n == nil {
 			return
 		}
-		mark, wasFirst := len(dst), first
-		sep()
-		dst = appendString(dst, name)
-		dst = append(dst, ':')
 		var ok bool
-		if dst, ok = a.value(dst, n); !ok {
-			dst, first = dst[:mark], wasFirst
+		if dst, ok = a.member(dst, n, first); ok {
+			first = false
 		}
 	}
 	for _, name := range itemOrder {
@@ -346,7 +342,7 @@ func (fl *file) appendItem(dst []byte, a *assembler) ([]byte, error) {
 				dst = append(dst, ']')
 			}
 		default:
-			member(name, n)
+			member(n)
 		}
 	}
 	sep()
@@ -356,21 +352,18 @@ func (fl *file) appendItem(dst []byte, a *assembler) ([]byte, error) {
 		if isCore(n.name) || n == fl.geom || n == fl.bbox {
 			continue
 		}
-		mark := len(dst)
-		if !pfirst {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, n.name)
-		dst = append(dst, ':')
 		var ok bool
-		if dst, ok = a.value(dst, n); !ok {
-			if n.name != "datetime" {
-				dst = dst[:mark]
-				continue
+		if dst, ok = a.member(dst, n, pfirst); !ok && n.name == "datetime" {
+			// Required by STAC, null allowed.
+			if !pfirst {
+				dst = append(dst, ',')
 			}
-			dst = append(dst, "null"...) // required by STAC, null allowed
+			dst = append(dst, `"datetime":null`...)
+			ok = true
 		}
-		pfirst = false
+		if ok {
+			pfirst = false
+		}
 	}
 	for _, kv := range fl.hive {
 		if kv[0] == "collection" || kv[0] == "year" || kv[0] == "month" || fl.byName[kv[0]] != nil || kv[1] == hiveNull {
@@ -396,7 +389,7 @@ func (fl *file) appendItem(dst []byte, a *assembler) ([]byte, error) {
 			}
 			continue
 		}
-		member(name, fl.byName[name])
+		member(fl.byName[name])
 	}
 	dst = append(dst, '}')
 	if a.err != nil {

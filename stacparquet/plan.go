@@ -369,18 +369,10 @@ func (a *assembler) value(dst []byte, n *rnode) (out []byte, ok bool) {
 		dst = append(dst, '{')
 		first := true
 		for _, c := range n.children {
-			mark := len(dst)
-			if !first {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, c.name)
-			dst = append(dst, ':')
 			var ok bool
-			if dst, ok = a.value(dst, c); !ok {
-				dst = dst[:mark] // a null member: absent
-				continue
+			if dst, ok = a.member(dst, c, first); ok {
+				first = false
 			}
-			first = false
 		}
 		return append(dst, '}'), true
 	case rList:
@@ -442,6 +434,21 @@ func (a *assembler) value(dst []byte, n *rnode) (out []byte, ok bool) {
 		return append(dst, '}'), true
 	}
 	return dst, false
+}
+
+// member appends "name":value for n (after a comma unless first); a null
+// value appends nothing (a null member reads back absent) and ok is false.
+func (a *assembler) member(dst []byte, n *rnode, first bool) (out []byte, ok bool) {
+	mark := len(dst)
+	if !first {
+		dst = append(dst, ',')
+	}
+	dst = appendString(dst, n.name)
+	dst = append(dst, ':')
+	if dst, ok = a.value(dst, n); !ok {
+		return dst[:mark], false
+	}
+	return dst, true
 }
 
 // leaf appends the JSON of one leaf value.

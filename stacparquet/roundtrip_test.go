@@ -16,16 +16,7 @@ func TestRoundTripRecorded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			path, _ := writeFile(t, items, WriterOptions{RowGroupSize: 7})
-			got := readAll(t, path, Filter{})
-			if len(got) != len(items) {
-				t.Fatalf("read %d items, wrote %d", len(got), len(items))
-			}
-			for i := range items {
-				want := expected(t, items[i])
-				if d := diff(want, decode(t, got[i])); d != "" {
-					t.Errorf("item %d (%v):\n%s", i, want["id"], d)
-				}
-			}
+			checkRoundTrip(t, items, readAll(t, path, Filter{}))
 		})
 	}
 }
@@ -43,14 +34,5 @@ func TestRoundTripAllRecordedInOneFile(t *testing.T) {
 	for _, w := range stats.Warnings() {
 		t.Log("warning:", w)
 	}
-	got := readAll(t, path, Filter{})
-	if len(got) != len(items) {
-		t.Fatalf("read %d items, wrote %d", len(got), len(items))
-	}
-	for i := range items {
-		want := expected(t, items[i])
-		if d := diff(want, decode(t, got[i])); d != "" {
-			t.Errorf("item %d (%v):\n%s", i, want["id"], d)
-		}
-	}
+	checkRoundTrip(t, items, readAll(t, path, Filter{}))
 }

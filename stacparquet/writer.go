@@ -993,31 +993,25 @@ func (fw *fileWriter) partition(ctx context.Context, p *partition, next func(*pa
 				return false
 			}
 		}
+		take := func() bool {
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return false
+			}
+			b.reset()
+			b.seq = seq
+			seq++
+			return true
+		}
 		readErr = p.spool.lines(ctx, func(line []byte) error {
-			if b == nil {
-				select {
-				case b = <-free:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				b.reset()
-				b.seq = seq
-				seq++
+			if b == nil && !take() {
+				return ctx.Err()
 			}
 			if fw.ds.maxRows > 0 && inFile == fw.ds.maxRows {
 				inFile = 0
-				if len(b.ends) > 0 {
-					if !send() {
-						return ctx.Err()
-					}
-					select {
-					case b = <-free:
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-					b.reset()
-					b.seq = seq
-					seq++
+				if len(b.ends) > 0 && (!send() || !take()) {
+					return ctx.Err()
 				}
 				b.newFile = true
 			}

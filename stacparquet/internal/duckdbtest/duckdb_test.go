@@ -19,6 +19,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stacq/stacq/stacparquet"
+	recordeditems "github.com/stacq/stacq/stacparquet/internal/recorded"
 )
 
 func openDB(t testing.TB) *sql.DB {
@@ -34,34 +35,11 @@ func openDB(t testing.TB) *sql.DB {
 // recorded returns the items of every recorded search page.
 func recorded(t testing.TB) map[string][][]byte {
 	t.Helper()
-	paths, err := filepath.Glob("../../../testdata/recorded/*.json")
+	items, err := recordeditems.Items("../../../testdata/recorded")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][][]byte{}
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page struct {
-			Features []jsontext.Value `json:"features"`
-		}
-		if json.Unmarshal(raw, &page) != nil || len(page.Features) == 0 {
-			continue
-		}
-		for _, f := range page.Features {
-			v := slices.Clone(f)
-			if err := v.Compact(); err != nil {
-				t.Fatal(err)
-			}
-			out[filepath.Base(p)] = append(out[filepath.Base(p)], v)
-		}
-	}
-	if len(out) < 10 {
-		t.Fatalf("only %d recorded pages", len(out))
-	}
-	return out
+	return items
 }
 
 func write(t testing.TB, path string, items [][]byte, opts stacparquet.WriterOptions) stacparquet.Stats {
