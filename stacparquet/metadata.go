@@ -38,21 +38,31 @@ type Metadata struct {
 // GeoMetadata is the GeoParquet metadata of a file (the members stacq
 // reads; others are ignored).
 type GeoMetadata struct {
-	Version       string               `json:"version"`
-	PrimaryColumn string               `json:"primary_column"`
-	Columns       map[string]GeoColumn `json:"columns"`
+	// Version is the GeoParquet version ("1.1.0" for the files written
+	// here; older files may have "1.0.0" or none).
+	Version string `json:"version"`
+	// PrimaryColumn names the geometry column ("geometry").
+	PrimaryColumn string `json:"primary_column"`
+	// Columns describes each geometry column by name.
+	Columns map[string]GeoColumn `json:"columns"`
 }
 
 // GeoColumn is the GeoParquet metadata of one geometry column.
 type GeoColumn struct {
-	Encoding      string   `json:"encoding"`
+	// Encoding is "WKB" (the only one read).
+	Encoding string `json:"encoding"`
+	// GeometryTypes are the types of the column's geometries ("Polygon",
+	// "Point Z", ...), empty when unknown.
 	GeometryTypes []string `json:"geometry_types"`
 	// CRS is the PROJJSON of the column's CRS: absent means OGC:CRS84,
 	// JSON null an unknown CRS.
-	CRS      jsontext.Value `json:"crs,omitzero"`
-	Edges    string         `json:"edges,omitzero"`
-	BBox     []float64      `json:"bbox,omitzero"`
-	Covering *Covering      `json:"covering,omitzero"`
+	CRS jsontext.Value `json:"crs,omitzero"`
+	// Edges is "planar" (when empty) or "spherical".
+	Edges string `json:"edges,omitzero"`
+	// BBox is the extent of the column's geometries, 4 or 6 numbers.
+	BBox []float64 `json:"bbox,omitzero"`
+	// Covering names the per-row bbox columns.
+	Covering *Covering `json:"covering,omitzero"`
 }
 
 // Covering names the columns that cover each geometry.
