@@ -41,6 +41,11 @@
 // that never have a field, and values nested more than 32 deep, are JSON
 // text too, without loss.
 //
+// WriterOptions.Concurrent moves the checking and spooling of each item to
+// a goroutine, so that it overlaps the caller's work (fetching the next
+// page); refused items are then counted in Stats rather than returned by
+// Write.
+//
 // A PartitionedWriter writes a Hive-partitioned directory,
 // DIR/collection=ID/year=YYYY/month=M/part-N.parquet, with one schema for
 // all files (so DuckDB and Spark read them as one dataset without schema
@@ -108,7 +113,11 @@
 //     reads rows as levelled values that this package assembles back into
 //     JSON, for files of any writer.
 //   - Speed: the cost of an export is parsing each item's JSON twice
-//     (inference, then shredding); encoding and zstd compression in
-//     parquet-go are a minor part, and the Parquet pass runs on all cores.
+//     (inference, then shredding) with jsontext; encoding and zstd
+//     compression in parquet-go are about a fifth of it, and the Parquet
+//     pass runs on all cores. For 100k synthetic Sentinel-2 items of 4.8 KB
+//     (TestExportBenchmark, 2 shared cores) the file is 6% of the NDJSON,
+//     the peak RSS about 110 MB, and the export takes about 5 times as
+//     long as writing the NDJSON (10 s against 2 s).
 //   - Neither needs cgo.
 package stacparquet
