@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 # outlast FUZZTIME (go test then fails with "context deadline exceeded").
 FUZZMINTIME ?= 1s
 
-.PHONY: build install test vet demo fuzz bench clean
+.PHONY: build install test test-duckdb vet demo fuzz bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/stacq
@@ -18,9 +18,18 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
-# The whole suite, with the race detector.
+# The whole suite, with the race detector, then the DuckDB checks of the
+# stac-geoparquet files (a module of its own: DuckDB is cgo and stays out of
+# stacq's go.mod).
 test: vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) test-duckdb
+
+# DuckDB reads what stacparquet writes (its prebuilt library comes as a Go
+# module; the first build takes about 20 s). No -race here: with cgo it
+# takes minutes, and the race detector already runs over stacparquet.
+test-duckdb:
+	cd stacparquet/internal/duckdbtest && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # A real search, offline: a local STAC API (behind OAuth2 client credentials)
 # is started by the demo itself and searched with the stacq binary.

@@ -1,0 +1,1164 @@
+package stacparquet
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/gzip"
+	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// Compression is a Parquet compression codec.
+type Compression string
+
+// The codecs a Writer can use.
+const (
+	Zstd         Compression = "zstd" // the default
+	Snappy       Compression = "snappy"
+	Gzip         Compression = "gzip"
+	Uncompressed Compression = "none"
+)
+
+// ParseCompression reads a codec name as a user types it (case does not
+// matter; "" is the default, zstd; "uncompressed" is "none").
+func ParseCompression(s string) (Compression, error) {
+	switch c := Compression(strings.ToLower(s)); c {
+	case "":
+		return Zstd, nil
+	case Zstd, Snappy, Gzip, Uncompressed:
+		return c, nil
+	case "uncompressed":
+		return Uncompressed, nil
+	}
+	return "", fmt.Errorf("stacparquet: unknown compression %q (want zstd, snappy, gzip or none)", s)
+}
+
+func (c Compression) codec() (compress.Codec, error) {
+	switch c {
+	case "", Zstd:
+		return &zstd.Codec{Level: zstd.DefaultLevel}, nil
+	case Snappy:
+		return &snappy.Codec{}, nil
+	case Gzip:
+		return &gzip.Codec{Level: gzip.DefaultCompression}, nil
+	case Uncompressed:
+		return &uncompressed.Codec{}, nil
+	}
+	return nil, fmt.Errorf("stacparquet: unknown compression %q (want zstd, snappy, gzip or none)", string(c))
+}
+
+// DefaultRowGroupSize is the number of rows per row group when
+// WriterOptions.RowGroupSize is 0: small enough that a search reading the
+// row groups' statistics skips most of a file, large enough that the
+// footer stays small and columns compress well.
+const DefaultRowGroupSize = 10_000
+
+// CollectionFunc returns the JSON of the STAC collection of that id, to
+// store in the file's stac-geoparquet metadata. It is called once per
+// distinct collection id of the items written. Returning nil JSON and a nil
+// error leaves that collection out; an error fails Close.
+type CollectionFunc func(ctx context.Context, id string) ([]byte, error)
+
+// StaticCollections is a CollectionFunc over collections at hand, keyed by
+// id; ids that are not in m are left out.
+func StaticCollections(m map[string][]byte) CollectionFunc {
+	return func(_ context.Context, id string) ([]byte, error) { return m[id], nil }
+}
+
+// WriterOptions configures a Writer or a PartitionedWriter. The zero value
+// is usable.
+type WriterOptions struct {
+	// Compression is the codec of every column; zstd when empty.
+	Compression Compression
+	// RowGroupSize is the number of rows per row group;
+	// DefaultRowGroupSize when 0.
+	RowGroupSize int
+	// TempDir is where items are spooled until Close (os.TempDir() when
+	// empty). The spool is as large as the items' JSON.
+	TempDir string
+	// Collections, when set, supplies the collection JSON stored in the
+	// stac-geoparquet metadata.
+	Collections CollectionFunc
+	// Concurrent makes Write hand each item (copied) to a goroutine that
+	// checks it, widens the schema and spools it, so that this work
+	// overlaps the caller's (fetching and decoding the next page). Write
+	// then returns only the errors of the spool (from an earlier item); an
+	// item that cannot be stored is left out and counted in Stats
+	// (Rejected, RejectedErrors) instead of failing its Write.
+	Concurrent bool
+}
+
+func (o WriterOptions) rowGroupSize() int {
+	if o.RowGroupSize > 0 {
+		return o.RowGroupSize
+	}
+	return DefaultRowGroupSize
+}
+
+// JSONColumn is a column (or nested field) whose values had types that no
+// single Parquet type holds: it is stored as JSON text.
+type JSONColumn struct {
+	// Path is the column's name, with ".name" for nested fields and "[]"
+	// for array elements, e.g. "assets.B01.eo:bands[].name".
+	Path string
+	// Kinds are the JSON types that met there ("integer", "string", ...).
+	Kinds []string
+	// Values is the number of values stored as JSON text.
+	Values int64
+}
+
+// Stats reports what a writer did. Every field but Rejected is final only
+// once Close has returned.
+type Stats struct {
+	Items    int64 // items written
+	Rejected int64 // items refused (by Write, or left out by a Concurrent writer)
+	// RejectedErrors are the errors of the first refused items (10 at
+	// most), each wrapping ErrInvalidItem.
+	RejectedErrors []error
+	Files          int // Parquet files written
+
+	// JSONColumns are the columns that fell back to JSON text.
+	JSONColumns []JSONColumn
+	// DroppedProperties counts properties left out because another
+	// top-level column has their name (a property "id", or a property
+	// that an item also has as a top-level member).
+	DroppedProperties int64
+	// HoistedMembers counts top-level item members outside the STAC core
+	// (e.g. a server's "score"): they are columns, and read back as
+	// properties.
+	HoistedMembers int64
+	// TruncatedTimes counts timestamps that had digits below the
+	// microsecond, which Parquet's TIMESTAMP(MICROS) does not keep.
+	TruncatedTimes int64
+}
+
+// Warnings describes, one sentence each, what the written files do not
+// hold exactly as it was given. It is empty when everything round-trips.
+func (s Stats) Warnings() []string {
+	var w []string
+	if s.Rejected > 0 {
+		w = append(w, fmt.Sprintf("%d invalid items were left out", s.Rejected))
+	}
+	for _, c := range s.JSONColumns {
+		w = append(w, fmt.Sprintf("column %q mixes %s: %d values stored as JSON text", c.Path, strings.Join(c.Kinds, ", "), c.Values))
+	}
+	if s.DroppedProperties > 0 {
+		w = append(w, fmt.Sprintf("%d properties were left out: their names collide with top-level columns", s.DroppedProperties))
+	}
+	if s.HoistedMembers > 0 {
+		w = append(w, fmt.Sprintf("%d top-level members outside the STAC core were stored as columns; they read back inside properties", s.HoistedMembers))
+	}
+	if s.TruncatedTimes > 0 {
+		w = append(w, fmt.Sprintf("%d timestamps were truncated to microseconds", s.TruncatedTimes))
+	}
+	return w
+}
+
+// Writer writes items as one stac-geoparquet file. Items are spooled to a
+// temporary NDJSON file as they come, and the schema is widened to hold
+// each; Close writes the Parquet file in a second pass over the spool. So
+// memory does not grow with the number of items, and items of different
+// shapes (absent, null, extra or wider properties) share one schema.
+//
+// A Writer is not safe for concurrent use.
+type Writer struct {
+	ds   *dataset
+	out  io.Writer
+	file *os.File // set by Create
+	path string
+}
+
+// NewWriter returns a Writer that writes one stac-geoparquet file to w when
+// closed.
+func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
+	ds, err := newDataset(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{ds: ds, out: w}, nil
+}
+
+// Create creates (or truncates) the file at path and returns a Writer that
+// writes to it. If Close fails, the file is removed.
+func Create(path string, opts WriterOptions) (*Writer, error) {
+	ds, err := newDataset(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		ds.abort()
+		return nil, fmt.Errorf("stacparquet: %w", err)
+	}
+	return &Writer{ds: ds, out: f, file: f, path: path}, nil
+}
+
+// Write adds one item, given as the JSON text of a STAC item object. An
+// item that cannot be stored is refused with an error wrapping
+// ErrInvalidItem; the writer stays usable.
+func (w *Writer) Write(item []byte) error { return w.ds.write(item) }
+
+// Close writes the file; see CloseContext.
+func (w *Writer) Close() error { return w.CloseContext(context.Background()) }
+
+// CloseContext writes the Parquet file from the spooled items and removes
+// the spool. When ctx is done it stops and returns ctx's error; the output
+// is then incomplete (and removed, for a Writer from Create). Calling it
+// again returns the first result.
+func (w *Writer) CloseContext(ctx context.Context) error {
+	err := w.ds.close(ctx, func(*partition) (io.Writer, string, error) { return w.out, w.path, nil })
+	if w.file != nil {
+		if cerr := w.file.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("stacparquet: %w", cerr)
+		}
+		w.file = nil
+		if err != nil {
+			os.Remove(w.path)
+		}
+	}
+	return err
+}
+
+// Abort discards the items written and the spool; for a Writer from Create
+// it removes the file.
+func (w *Writer) Abort() error {
+	w.ds.abort()
+	if w.file != nil {
+		w.file.Close()
+		w.file = nil
+		return os.Remove(w.path)
+	}
+	return nil
+}
+
+// Stats reports what the writer did (complete once Close returned).
+func (w *Writer) Stats() Stats { return w.ds.snapshot() }
+
+// PartitionKey is a value a PartitionedWriter splits items by.
+type PartitionKey string
+
+// The partition keys: the item's collection, and the year and month of
+// its datetime (of start_datetime when datetime is null).
+const (
+	ByCollection PartitionKey = "collection"
+	ByYear       PartitionKey = "year"
+	ByMonth      PartitionKey = "month"
+)
+
+// ParsePartitionKeys reads a comma-separated list of partition keys
+// ("collection,year,month"), in the order the directories nest.
+func ParsePartitionKeys(s string) ([]PartitionKey, error) {
+	var keys []PartitionKey
+	for part := range strings.SplitSeq(s, ",") {
+		k := PartitionKey(strings.TrimSpace(strings.ToLower(part)))
+		switch k {
+		case ByCollection, ByYear, ByMonth:
+		default:
+			return nil, fmt.Errorf("stacparquet: unknown partition key %q (want collection, year or month)", part)
+		}
+		if slices.Contains(keys, k) {
+			return nil, fmt.Errorf("stacparquet: partition key %q given twice", k)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// hiveNull is the directory value of a partition key an item has no value
+// for, as Hive, Spark and DuckDB write and read it (as NULL).
+const hiveNull = "__HIVE_DEFAULT_PARTITION__"
+
+// PartitionedWriter writes items as a Hive-partitioned directory of
+// stac-geoparquet files, DIR/collection=ID/year=YYYY/month=M/part-N.parquet
+// (the levels those of Keys), which DuckDB (hive_partitioning) and Spark
+// read as one dataset. Every file has the same schema, inferred over all
+// items, and its own geo and stac-geoparquet metadata.
+//
+// A PartitionedWriter is not safe for concurrent use.
+type PartitionedWriter struct {
+	ds      *dataset
+	dir     string
+	written []string
+}
+
+// PartitionOptions configures a PartitionedWriter.
+type PartitionOptions struct {
+	WriterOptions
+	// Keys are the partition levels, outermost first (at least one).
+	Keys []PartitionKey
+	// MaxRowsPerFile splits a partition into part-0, part-1, ... files of
+	// at most that many rows (0: one file per partition).
+	MaxRowsPerFile int64
+}
+
+// NewPartitionedWriter returns a writer of a partitioned dataset in dir,
+// which must not exist or be empty.
+func NewPartitionedWriter(dir string, opts PartitionOptions) (*PartitionedWriter, error) {
+	if len(opts.Keys) == 0 {
+		return nil, errors.New("stacparquet: a partitioned writer needs at least one partition key")
+	}
+	for i, k := range opts.Keys {
+		if k != ByCollection && k != ByYear && k != ByMonth {
+			return nil, fmt.Errorf("stacparquet: unknown partition key %q", k)
+		}
+		if slices.Contains(opts.Keys[:i], k) {
+			return nil, fmt.Errorf("stacparquet: partition key %q given twice", k)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("stacparquet: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("stacparquet: %w", err)
+	case len(entries) > 0:
+		return nil, fmt.Errorf("stacparquet: %s is not empty: a partitioned dataset is written into a new directory", dir)
+	}
+	ds, err := newDataset(opts.WriterOptions, opts.Keys)
+	if err != nil {
+		return nil, err
+	}
+	ds.maxRows = opts.MaxRowsPerFile
+	return &PartitionedWriter{ds: ds, dir: dir}, nil
+}
+
+// Write adds one item; see Writer.Write.
+func (w *PartitionedWriter) Write(item []byte) error { return w.ds.write(item) }
+
+// Close writes the dataset; see CloseContext.
+func (w *PartitionedWriter) Close() error { return w.CloseContext(context.Background()) }
+
+// CloseContext writes every partition's files from the spooled items and
+// removes the spools. On error (or when ctx is done) the files it wrote are
+// removed.
+func (w *PartitionedWriter) CloseContext(ctx context.Context) error {
+	var open *os.File
+	err := w.ds.close(ctx, func(p *partition) (io.Writer, string, error) {
+		if open != nil {
+			if err := open.Close(); err != nil {
+				return nil, "", fmt.Errorf("stacparquet: %w", err)
+			}
+			open = nil
+		}
+		dir := filepath.Join(w.dir, filepath.FromSlash(p.key))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", fmt.Errorf("stacparquet: %w", err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("part-%d.parquet", p.files))
+		p.files++
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, "", fmt.Errorf("stacparquet: %w", err)
+		}
+		w.written = append(w.written, path)
+		open = f
+		return f, path, nil
+	})
+	if open != nil {
+		if cerr := open.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("stacparquet: %w", cerr)
+		}
+	}
+	if err != nil {
+		w.removeWritten()
+	}
+	return err
+}
+
+func (w *PartitionedWriter) removeWritten() {
+	for _, p := range w.written {
+		os.Remove(p)
+	}
+	// Remove the partition directories left empty, deepest first.
+	var dirs []string
+	filepath.WalkDir(w.dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && path != w.dir {
+			dirs = append(dirs, path)
+		}
+		return nil
+	})
+	slices.SortFunc(dirs, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, d := range dirs {
+		os.Remove(d) // fails, as it should, when not empty
+	}
+	w.written = nil
+}
+
+// Abort discards the items written and the spools, and removes any file
+// written.
+func (w *PartitionedWriter) Abort() error {
+	w.ds.abort()
+	w.removeWritten()
+	return nil
+}
+
+// Stats reports what the writer did (complete once Close returned).
+func (w *PartitionedWriter) Stats() Stats { return w.ds.snapshot() }
+
+// Files are the paths of the files written (complete once Close returned).
+func (w *PartitionedWriter) Files() []string { return slices.Clone(w.written) }
+
+// dataset is the state common to Writer and PartitionedWriter: the schema
+// inferred so far and the spooled items of each partition.
+type dataset struct {
+	opts    WriterOptions
+	codec   compress.Codec
+	keys    []PartitionKey
+	maxRows int64
+
+	schema *schema
+	inf    *inferrer
+	parts  map[string]*partition
+	spools *spoolSet
+	stats  Stats
+
+	closed   bool
+	closeErr error
+
+	// WriterOptions.Concurrent: the items queued for the goroutine that
+	// adds them, and the first error it met.
+	queue    chan []byte
+	drained  chan struct{}
+	mu       sync.Mutex // guards stats and asyncErr while it runs
+	asyncErr error
+}
+
+func (ds *dataset) snapshot() Stats {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	s := ds.stats
+	s.JSONColumns = slices.Clone(s.JSONColumns)
+	s.RejectedErrors = slices.Clone(s.RejectedErrors)
+	return s
+}
+
+// maxRejectedErrors is how many errors of refused items Stats keeps.
+const maxRejectedErrors = 10
+
+// partition is one output directory (the only one, "", for a Writer).
+type partition struct {
+	key   string
+	spool *spool
+	count int64
+	files int
+}
+
+func newDataset(opts WriterOptions, keys []PartitionKey) (*dataset, error) {
+	codec, err := opts.Compression.codec()
+	if err != nil {
+		return nil, err
+	}
+	dir := opts.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	tmp, err := os.MkdirTemp(dir, "stacparquet-spool-")
+	if err != nil {
+		return nil, fmt.Errorf("stacparquet: spool directory: %w", err)
+	}
+	return &dataset{
+		opts:   opts,
+		codec:  codec,
+		keys:   keys,
+		schema: newSchema(),
+		inf:    newInferrer(),
+		parts:  map[string]*partition{},
+		spools: newSpoolSet(tmp),
+	}, nil
+}
+
+func (ds *dataset) write(item []byte) error {
+	if ds.closed {
+		return errors.New("stacparquet: write after close")
+	}
+	if !ds.opts.Concurrent {
+		return ds.add(item)
+	}
+	if ds.queue == nil {
+		ds.queue = make(chan []byte, 256)
+		ds.drained = make(chan struct{})
+		go func() {
+			defer close(ds.drained)
+			for it := range ds.queue {
+				err := ds.add(it)
+				if err != nil && !errors.Is(err, ErrInvalidItem) {
+					ds.mu.Lock()
+					if ds.asyncErr == nil {
+						ds.asyncErr = err
+					}
+					ds.mu.Unlock()
+				}
+			}
+		}()
+	}
+	ds.mu.Lock()
+	err := ds.asyncErr
+	ds.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	ds.queue <- bytes.Clone(item)
+	return nil
+}
+
+// drain waits for the items queued by a concurrent writer.
+func (ds *dataset) drain() error {
+	if ds.queue == nil {
+		return nil
+	}
+	close(ds.queue)
+	<-ds.drained
+	ds.queue = nil
+	return ds.asyncErr
+}
+
+// add checks an item, widens the schema and spools it.
+func (ds *dataset) add(item []byte) error {
+	info, err := ds.inf.item(ds.schema, item)
+	if err != nil {
+		ds.mu.Lock()
+		ds.stats.Rejected++
+		if len(ds.stats.RejectedErrors) < maxRejectedErrors {
+			ds.stats.RejectedErrors = append(ds.stats.RejectedErrors, err)
+		}
+		ds.mu.Unlock()
+		return err
+	}
+	ds.mu.Lock()
+	ds.stats.DroppedProperties += int64(info.dropped)
+	ds.stats.HoistedMembers += int64(info.hoisted)
+	ds.mu.Unlock()
+	key := ds.partitionKey(&info)
+	p := ds.parts[key]
+	if p == nil {
+		p = &partition{key: key, spool: ds.spools.add()}
+		ds.parts[key] = p
+	}
+	line := item
+	if bytes.IndexByte(item, '\n') >= 0 {
+		v := jsontext.Value(bytes.Clone(item))
+		if err := v.Compact(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+		}
+		line = v
+	}
+	if err := ds.spools.write(p.spool, line); err != nil {
+		return err
+	}
+	p.count++
+	return nil
+}
+
+// partitionKey is the relative directory of an item's partition.
+func (ds *dataset) partitionKey(info *itemInfo) string {
+	if len(ds.keys) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, k := range ds.keys {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(string(k))
+		b.WriteByte('=')
+		switch k {
+		case ByCollection:
+			if info.collection == "" {
+				b.WriteString(hiveNull)
+			} else {
+				b.WriteString(escapePartitionValue(info.collection))
+			}
+		case ByYear:
+			if !info.hasTime {
+				b.WriteString(hiveNull)
+			} else {
+				fmt.Fprintf(&b, "%04d", info.datetime.UTC().Year())
+			}
+		case ByMonth:
+			if !info.hasTime {
+				b.WriteString(hiveNull)
+			} else {
+				fmt.Fprintf(&b, "%d", int(info.datetime.UTC().Month())) // unpadded: DuckDB reads "04" as text
+			}
+		}
+	}
+	return b.String()
+}
+
+// escapePartitionValue percent-encodes what cannot stand in a Hive
+// partition directory name (the characters Hive escapes), as Spark and
+// DuckDB decode them.
+func escapePartitionValue(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || strings.IndexByte("\"#%'*/:=?\\{[]^", c) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if b.Len() == 0 || s == "." || s == ".." {
+		return hiveNull
+	}
+	return b.String()
+}
+
+func (ds *dataset) abort() {
+	ds.drain()
+	ds.closed = true
+	if ds.closeErr == nil {
+		ds.closeErr = errors.New("stacparquet: writer aborted")
+	}
+	ds.spools.removeAll()
+}
+
+// close writes every partition, asking next for the output of each file.
+func (ds *dataset) close(ctx context.Context, next func(*partition) (io.Writer, string, error)) error {
+	if ds.closed {
+		return ds.closeErr
+	}
+	ds.closed = true
+	if err := ds.drain(); err != nil {
+		ds.closeErr = err
+		ds.spools.removeAll()
+		return err
+	}
+	ds.closeErr = ds.writeAll(ctx, next)
+	ds.spools.removeAll()
+	return ds.closeErr
+}
+
+func (ds *dataset) writeAll(ctx context.Context, next func(*partition) (io.Writer, string, error)) error {
+	if err := ds.spools.flush(); err != nil {
+		return err
+	}
+	final := ds.schema.finalize()
+	colls, err := ds.collections(ctx)
+	if err != nil {
+		return err
+	}
+	keys := slices.Sorted(maps.Keys(ds.parts))
+	if len(keys) == 0 && len(ds.keys) == 0 {
+		// An empty file, still valid stac-geoparquet.
+		keys = []string{""}
+		ds.parts[""] = &partition{spool: ds.spools.add()}
+	}
+	fw := newFileWriter(ds, final, colls)
+	for _, key := range keys {
+		p := ds.parts[key]
+		if err := fw.partition(ctx, p, next); err != nil {
+			return err
+		}
+	}
+	for _, c := range final.root.jsonColumns("", nil) {
+		ds.stats.JSONColumns = append(ds.stats.JSONColumns, JSONColumn{
+			Path: strings.TrimPrefix(c.path, "."), Kinds: c.kinds, Values: c.node.jsonVals.Load(),
+		})
+	}
+	return nil
+}
+
+// collections fetches the JSON of every collection the items name.
+func (ds *dataset) collections(ctx context.Context) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	if ds.opts.Collections == nil {
+		return out, nil
+	}
+	ids := ds.inf.collections
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		raw, err := ds.opts.Collections(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("stacparquet: collection %q: %w", id, err)
+		}
+		if raw == nil {
+			continue
+		}
+		v, err := checkCollection(id, raw)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
+// checkCollection checks that raw is a JSON object whose "id" (if any) is
+// id, and returns it compact.
+func checkCollection(id string, raw []byte) ([]byte, error) {
+	v := jsontext.Value(bytes.Clone(raw))
+	if err := v.Compact(); err != nil {
+		return nil, fmt.Errorf("stacparquet: collection %q: %w", id, err)
+	}
+	if v.Kind() != '{' {
+		return nil, fmt.Errorf("stacparquet: collection %q: not a JSON object", id)
+	}
+	dec := jsontext.NewDecoder(bytes.NewBuffer(v))
+	dec.ReadToken()
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return nil, fmt.Errorf("stacparquet: collection %q: %w", id, err)
+		}
+		key := unquote(name)
+		val, err := dec.ReadValue()
+		if err != nil {
+			return nil, fmt.Errorf("stacparquet: collection %q: %w", id, err)
+		}
+		if key == "id" && (val.Kind() != '"' || unquote(val) != id) {
+			return nil, fmt.Errorf("stacparquet: the collection returned for %q has id %s", id, val)
+		}
+	}
+	return v, nil
+}
+
+// spool is one temporary NDJSON file.
+type spool struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	used uint64 // for the least-recently-used closing of handles
+}
+
+// maxOpenSpools bounds the spool files open at once (partitions can be
+// many).
+const maxOpenSpools = 32
+
+// spoolSet is the spools of a dataset, in one temporary directory.
+type spoolSet struct {
+	dir   string
+	all   []*spool
+	open  []*spool
+	clock uint64
+}
+
+func newSpoolSet(dir string) *spoolSet { return &spoolSet{dir: dir} }
+
+func (s *spoolSet) add() *spool {
+	sp := &spool{path: filepath.Join(s.dir, fmt.Sprintf("%d.ndjson", len(s.all)))}
+	s.all = append(s.all, sp)
+	return sp
+}
+
+func (s *spoolSet) write(sp *spool, line []byte) error {
+	if sp.f == nil {
+		if len(s.open) >= maxOpenSpools {
+			i := 0
+			for j, o := range s.open {
+				if o.used < s.open[i].used {
+					i = j
+				}
+			}
+			if err := s.shut(s.open[i]); err != nil {
+				return err
+			}
+			s.open = slices.Delete(s.open, i, i+1)
+		}
+		f, err := os.OpenFile(sp.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("stacparquet: spool: %w", err)
+		}
+		sp.f, sp.w = f, bufio.NewWriterSize(f, 64<<10)
+		s.open = append(s.open, sp)
+	}
+	s.clock++
+	sp.used = s.clock
+	if _, err := sp.w.Write(line); err != nil {
+		return fmt.Errorf("stacparquet: spool: %w", err)
+	}
+	if err := sp.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("stacparquet: spool: %w", err)
+	}
+	return nil
+}
+
+func (s *spoolSet) shut(sp *spool) error {
+	err := sp.w.Flush()
+	if cerr := sp.f.Close(); err == nil {
+		err = cerr
+	}
+	sp.f, sp.w = nil, nil
+	if err != nil {
+		return fmt.Errorf("stacparquet: spool: %w", err)
+	}
+	return nil
+}
+
+// flush closes every open spool.
+func (s *spoolSet) flush() error {
+	var first error
+	for _, sp := range s.open {
+		if err := s.shut(sp); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.open = nil
+	return first
+}
+
+func (s *spoolSet) removeAll() {
+	for _, sp := range s.open {
+		sp.f.Close()
+		sp.f, sp.w = nil, nil
+	}
+	s.open = nil
+	os.RemoveAll(s.dir)
+}
+
+// lines calls fn with each line of a spool (a slice valid until fn
+// returns).
+func (sp *spool) lines(ctx context.Context, fn func(line []byte) error) error {
+	f, err := os.Open(sp.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // nothing was written to it
+	}
+	if err != nil {
+		return fmt.Errorf("stacparquet: spool: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 256<<10)
+	var long []byte
+	for n := 0; ; n++ {
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = r.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			line = line[:len(line)-1]
+		}
+		if len(line) > 0 {
+			if ferr := fn(line); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("stacparquet: spool: %w", err)
+		}
+	}
+}
+
+// fileWriter writes the Parquet files of a dataset. The spooled items are
+// read by one goroutine, shredded into rows by several (each with its own
+// shredder, in batches of rowBatch items), and written, in order, by the
+// caller's goroutine.
+type fileWriter struct {
+	ds      *dataset
+	s       *schema
+	pq      *parquet.Schema
+	colls   map[string][]byte
+	workers []*shredder
+}
+
+// rowBatch is how many items are shredded together.
+const rowBatch = 256
+
+func newFileWriter(ds *dataset, s *schema, colls map[string][]byte) *fileWriter {
+	fw := &fileWriter{
+		ds:    ds,
+		s:     s,
+		pq:    parquet.NewSchema("schema", s.root.group()),
+		colls: colls,
+	}
+	for range min(max(runtime.GOMAXPROCS(0), 1), 4) {
+		fw.workers = append(fw.workers, newShredder(s))
+	}
+	return fw
+}
+
+// outFile is the file being written and what its metadata will say.
+type outFile struct {
+	pw          *parquet.Writer
+	rows        int64
+	types       map[string]struct{}
+	bounds      bounds
+	collections map[string]struct{}
+	crossing    bool // some bbox crosses the antimeridian
+}
+
+// batch is a run of spooled items and, once shredded, their rows and what
+// they add to their file's metadata.
+type batch struct {
+	seq     int
+	newFile bool   // the first batch of a file
+	text    []byte // the items' JSON, one after the other
+	ends    []int  // where each item ends in text
+	rows    []parquet.Row
+	arena   []byte // what the rows' values point into
+	types   map[string]struct{}
+	bounds  bounds
+	colls   map[string]struct{}
+	cross   bool
+	err     error
+}
+
+func (b *batch) reset() {
+	b.text, b.ends, b.arena = b.text[:0], b.ends[:0], b.arena[:0]
+	clear(b.types)
+	clear(b.colls)
+	b.bounds, b.cross, b.err, b.newFile = bounds{}, false, nil, false
+}
+
+// shred makes the rows of a batch with sh.
+func (b *batch) shred(sh *shredder) {
+	sh.arena = b.arena[:0]
+	start := 0
+	for i, end := range b.ends {
+		if i >= len(b.rows) {
+			b.rows = append(b.rows, nil)
+		}
+		row, err := sh.row(b.text[start:end], b.rows[i][:0])
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.rows[i] = row
+		start = end
+		if sh.hasGeom {
+			b.types[sh.g.typeName()] = struct{}{}
+			sh.g.bounds(&b.bounds)
+		}
+		if sh.collection != "" {
+			b.colls[sh.collection] = struct{}{}
+		}
+		b.cross = b.cross || sh.crossing
+	}
+	b.rows = b.rows[:len(b.ends)]
+	b.arena = sh.arena
+}
+
+// partition writes the files of one partition.
+func (fw *fileWriter) partition(ctx context.Context, p *partition, next func(*partition) (io.Writer, string, error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nw := len(fw.workers)
+	free := make(chan *batch, 2*nw+2)
+	for range cap(free) {
+		free <- &batch{types: map[string]struct{}{}, colls: map[string]struct{}{}}
+	}
+	todo := make(chan *batch, nw)
+	done := make(chan *batch, cap(free))
+	var readErr error
+	readDone := make(chan struct{})
+
+	// Read the spool into batches, a new file every maxRows items.
+	go func() {
+		defer close(readDone)
+		defer close(todo)
+		var b *batch
+		seq, inFile := 0, int64(0)
+		send := func() bool {
+			select {
+			case todo <- b:
+				b = nil
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		take := func() bool {
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return false
+			}
+			b.reset()
+			b.seq = seq
+			seq++
+			return true
+		}
+		readErr = p.spool.lines(ctx, func(line []byte) error {
+			if b == nil && !take() {
+				return ctx.Err()
+			}
+			if fw.ds.maxRows > 0 && inFile == fw.ds.maxRows {
+				inFile = 0
+				if len(b.ends) > 0 && (!send() || !take()) {
+					return ctx.Err()
+				}
+				b.newFile = true
+			}
+			b.text = append(b.text, line...)
+			b.ends = append(b.ends, len(b.text))
+			inFile++
+			if len(b.ends) == rowBatch && !send() {
+				return ctx.Err()
+			}
+			return nil
+		})
+		if b != nil && len(b.ends) > 0 && readErr == nil {
+			send()
+		}
+	}()
+
+	// Shred.
+	var wg sync.WaitGroup
+	for _, sh := range fw.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range todo {
+				b.shred(sh)
+				select {
+				case done <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	// Write, in order.
+	var cur *outFile
+	open := func() error {
+		w, _, err := next(p)
+		if err != nil {
+			return err
+		}
+		cur = &outFile{
+			pw: parquet.NewWriter(w, fw.pq,
+				parquet.Compression(fw.ds.codec),
+				parquet.MaxRowsPerRowGroup(int64(fw.ds.opts.rowGroupSize())),
+				parquet.PageBufferSize(64<<10),
+				parquet.CreatedBy("stacq", "", ""),
+			),
+			types:       map[string]struct{}{},
+			collections: map[string]struct{}{},
+		}
+		return nil
+	}
+	write := func(b *batch) error {
+		if b.err != nil {
+			return fmt.Errorf("stacparquet: spooled item %d: %w", fw.ds.stats.Items+1, b.err)
+		}
+		if cur == nil || b.newFile {
+			if cur != nil {
+				if err := fw.finish(cur); err != nil {
+					return err
+				}
+				cur = nil
+			}
+			if err := open(); err != nil {
+				return err
+			}
+		}
+		if _, err := cur.pw.WriteRows(b.rows); err != nil {
+			return fmt.Errorf("stacparquet: writing rows: %w", err)
+		}
+		cur.rows += int64(len(b.rows))
+		fw.ds.stats.Items += int64(len(b.rows))
+		for t := range b.types {
+			cur.types[t] = struct{}{}
+		}
+		for c := range b.colls {
+			cur.collections[c] = struct{}{}
+		}
+		cur.bounds.merge(&b.bounds)
+		cur.crossing = cur.crossing || b.cross
+		return nil
+	}
+	pending := map[int]*batch{}
+	want := 0
+	var err error
+	for b := range done {
+		if err != nil {
+			continue // draining
+		}
+		pending[b.seq] = b
+		for {
+			nb, ok := pending[want]
+			if !ok {
+				break
+			}
+			delete(pending, want)
+			want++
+			if err = write(nb); err != nil {
+				cancel()
+				break
+			}
+			free <- nb
+		}
+	}
+	<-readDone
+	if err == nil {
+		err = readErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		if cur != nil {
+			cur.pw.Close()
+		}
+		return err
+	}
+	if cur == nil { // no items: an empty file
+		if err := open(); err != nil {
+			return err
+		}
+	}
+	return fw.finish(cur)
+}
+
+// finish writes the rest of a file and its metadata.
+func (fw *fileWriter) finish(f *outFile) error {
+	geo, err := geoMetadataJSON(fw.s, f)
+	if err != nil {
+		f.pw.Close()
+		return err
+	}
+	f.pw.SetKeyValueMetadata(GeoMetadataKey, string(geo))
+	f.pw.SetKeyValueMetadata(MetadataKey, string(stacMetadataJSON(fw.colls, f.collections)))
+	f.pw.SetKeyValueMetadata(stacqMetadataKey, fmt.Sprintf(`{"bbox_crosses_antimeridian":%t}`, f.crossing))
+	if err := f.pw.Close(); err != nil {
+		return fmt.Errorf("stacparquet: writing the file: %w", err)
+	}
+	fw.ds.stats.Files++
+	var truncated int64
+	for _, sh := range fw.workers {
+		truncated += sh.truncated
+	}
+	fw.ds.stats.TruncatedTimes = truncated
+	return nil
+}
