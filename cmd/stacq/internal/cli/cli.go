@@ -125,6 +125,7 @@ func commands() []*command {
 		queryablesCommand(),
 		conformanceCommand(),
 		crawlCommand(),
+		convertCommand(),
 		authCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

@@ -140,10 +140,11 @@ func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
 	opts.ClientOptions = append(opts.ClientOptions, stac.WithUserAgent("stacq/"+Version()))
 	opts.ClientOptions, opts.MaxDocumentSize = append(opts.ClientOptions, cf.client.limits.stacOptions()...), cf.client.limits.maxDocumentSize()
 	var out *output
+	var pcols *collectionsJSON
 	if st != nil {
 		out, err = st.openOutput()
 	} else {
-		out, err = openOutput(io, cf.out.output, cf.out.format)
+		out, pcols, err = cf.out.openItems(ctx, io)
 	}
 	if err != nil {
 		return err
@@ -155,11 +156,15 @@ func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
 			return err
 		}
 	}
-	return cf.crawl(ctx, io, root, opts, out, cols, st)
+	return cf.crawl(ctx, io, root, opts, out, cols, st, pcols)
 }
 
-func (cf *crawlFlags) crawl(ctx context.Context, io IO, root string, opts crawl.Options, out, cols *output, st *crawlState) error {
+func (cf *crawlFlags) crawl(ctx context.Context, io IO, root string, opts crawl.Options, out, cols *output, st *crawlState, pcols *collectionsJSON) error {
 	c := crawl.New(opts)
+	collections := map[string][]byte{} // for a stac-geoparquet's metadata
+	if pcols != nil {
+		pcols.fetch = func(_ context.Context, id string) ([]byte, error) { return collections[id], nil }
+	}
 	prog := startCrawlProgress(io, cf.client.quiet, c)
 	var failed []*crawl.ResourceError
 	var fatal error
@@ -198,6 +203,9 @@ func (cf *crawlFlags) crawl(ctx context.Context, io IO, root string, opts crawl.
 				fatal = st.checkpoint(out, false)
 			}
 		case crawl.KindCollection:
+			if pcols != nil {
+				collections[res.ID] = res.JSON
+			}
 			if cols != nil {
 				fatal = cols.Write(&res.JSON)
 			}
@@ -241,6 +249,9 @@ func (cf *crawlFlags) crawl(ctx context.Context, io IO, root string, opts crawl.
 	}
 	if err := out.Commit(); err != nil {
 		return err
+	}
+	if ps, ok := out.fw.(*parquetSink); ok {
+		ps.warnings(io, "crawl")
 	}
 	if cols != nil {
 		if err := cols.Commit(); err != nil {

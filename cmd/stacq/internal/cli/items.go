@@ -39,7 +39,7 @@ func itemsCommand() *command {
 				if _, err := cf.parseHeaders(); err != nil {
 					return err
 				}
-				out, err := openOutput(io, of.output, of.format)
+				out, cols, err := of.openItems(ctx, io)
 				if err != nil {
 					return err
 				}
@@ -48,6 +48,7 @@ func itemsCommand() *command {
 					out.Discard()
 					return err
 				}
+				cols.fromAPI(c)
 				return writeRawPages(ctx, io, cf, out, c.ItemRawPages(ctx, args[1], p, itemsOptions(maxItems, dedupe)...), nil, false, dedupe)
 			}
 		},

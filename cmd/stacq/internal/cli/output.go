@@ -31,10 +31,13 @@ type output struct {
 	// inPlace is a file continued in place (crawl --state): committed or
 	// not, it is kept.
 	inPlace *os.File
-	temps   *tempFiles // where tmp is registered until it is renamed or removed
-	buf     *bufio.Writer
-	fw      geo.FeatureWriter
-	count   int
+	// tmpDir is a directory (a partitioned stac-geoparquet dataset)
+	// written beside path and renamed into place on success.
+	tmpDir string
+	temps  *tempFiles // where tmp is registered until it is renamed or removed
+	buf    *bufio.Writer
+	fw     geo.FeatureWriter
+	count  int
 }
 
 // openOutput opens path ("" or "-" for stdout) in the format named by
@@ -186,6 +189,9 @@ func (o *output) Write(v any) error {
 
 // Commit completes the document and, for a file, moves it into place.
 func (o *output) Commit() error {
+	if o.tmpDir != "" {
+		return o.commitDir()
+	}
 	err := o.fw.Close()
 	if ferr := o.buf.Flush(); err == nil {
 		err = ferr
@@ -227,10 +233,44 @@ func (o *output) Commit() error {
 	return nil
 }
 
+// commitDir completes a directory output and renames it into place (over
+// an empty directory of that name).
+func (o *output) commitDir() error {
+	err := o.fw.Close()
+	if err == nil {
+		if rerr := os.Remove(o.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = rerr
+		}
+	}
+	if err == nil {
+		err = os.Rename(o.tmpDir, o.path)
+	}
+	if err != nil {
+		os.RemoveAll(o.tmpDir)
+	}
+	o.temps.remove(o.tmpDir)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", o.path, err)
+	}
+	return nil
+}
+
+// abortSink drops what a stacparquet writer spooled.
+func (o *output) abortSink() {
+	if ps, ok := o.fw.(*parquetSink); ok {
+		ps.w.Abort()
+	}
+	if o.tmpDir != "" {
+		os.RemoveAll(o.tmpDir)
+		o.temps.remove(o.tmpDir)
+	}
+}
+
 // Discard ends an output to which nothing was written, because the
 // command failed before it started (the API could not be opened): stdout
 // gets nothing at all, a file's temporary is removed.
 func (o *output) Discard() {
+	o.abortSink()
 	if o.direct != nil {
 		o.direct.Close()
 	}
@@ -246,6 +286,15 @@ func (o *output) Discard() {
 // otherwise; a file's temporary is removed and the requested name is
 // left untouched.
 func (o *output) Abort() {
+	if _, ok := o.fw.(*parquetSink); ok {
+		o.abortSink()
+		if o.tmp != nil {
+			o.tmp.Close()
+			os.Remove(o.tmp.Name())
+			o.temps.remove(o.tmp.Name())
+		}
+		return
+	}
 	switch {
 	case o.inPlace != nil:
 		o.buf.Flush()

@@ -197,7 +197,11 @@ func (r *resumeState) written(links []*stac.Link) {
 // a search (res not nil), it then says where to resume.
 func finishOutput(io IO, name string, out *output, err error, res *resumeState, partial bool) error {
 	if err == nil {
-		return out.Commit()
+		err := out.Commit()
+		if ps, ok := out.fw.(*parquetSink); ok && err == nil {
+			ps.warnings(io, name)
+		}
+		return err
 	}
 	kept := out.tmp == nil // stdout always keeps what it was sent
 	if out.tmp != nil && partial {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
+	"github.com/stacq/stacq/stacparquet"
 )
 
 // filterFlags are the spatial and temporal filters shared by search, items
@@ -60,16 +61,34 @@ func checkMaxItems(max int) error {
 
 // outputFlags choose where and how features are written.
 type outputFlags struct {
-	output string
-	format string
+	output  string
+	format  string
+	parquet *parquetFlags
 }
 
 func addOutputFlags(fs *pflag.FlagSet) *outputFlags {
 	of := &outputFlags{}
 	fs.StringVarP(&of.output, "output", "o", "", "write to FILE instead of stdout: an ordinary file (or a symlink's target) in full or not at all, keeping its mode; a device, FIFO or /dev/fd/N as the items come (no atomicity is possible there)")
 	fs.StringVar(&of.output, "save", "", "the same as -o (pystac-client's name)")
-	fs.StringVar(&of.format, "format", "", "geojson (FeatureCollection), ndjson (one feature per line) or json (indented); default from -o's extension, else geojson")
+	fs.StringVar(&of.format, "format", "", "geojson (FeatureCollection), ndjson (one feature per line), json (indented) or parquet (stac-geoparquet, with -o); default from -o's extension (.parquet too), else geojson")
+	addParquetFlags(fs, of)
 	return of
+}
+
+// openItems opens the output of a command that writes items: GeoJSON or
+// stac-geoparquet. For parquet, the collections' JSON of its metadata is
+// fetched through the returned value once the API is open.
+func (of *outputFlags) openItems(ctx context.Context, io IO) (*output, *collectionsJSON, error) {
+	if of.wantsParquet() {
+		cols := &collectionsJSON{}
+		out, err := openParquetOutput(ctx, io, of, cols)
+		return out, cols, err
+	}
+	if of.parquet != nil && (of.parquet.rowGroup != 0 || of.parquet.compression != "zstd") {
+		return nil, nil, usagef("--row-group-size and --compression are for parquet output (-o FILE.parquet or --format parquet)")
+	}
+	out, err := openOutput(io, of.output, of.format)
+	return out, nil, err
 }
 
 type searchFlags struct {
@@ -236,6 +255,9 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !isHTTPURL(args[0]) && formatOfPath(args[0]) == "parquet" {
+		return sf.searchParquet(ctx, io, args[0])
+	}
 	if err := sf.checkIgnored(io); err != nil {
 		return err
 	}
@@ -271,7 +293,7 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 		fmt.Fprintln(io.Stdout, n)
 		return nil
 	}
-	out, err := openOutput(io, sf.out.output, sf.out.format)
+	out, cols, err := sf.out.openItems(ctx, io)
 	if err != nil {
 		return err
 	}
@@ -286,6 +308,7 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 		out.Discard()
 		return err
 	}
+	cols.fromAPI(c)
 	res := &resumeState{c: c, params: params, from: from, parallel: sf.parallel > 1}
 	return writeRawPages(ctx, io, sf.client, out, c.SearchRawPages(ctx, params, opts...), res, sf.resume.partial, sf.dedupe)
 }
@@ -338,4 +361,69 @@ func trimAll(vals []string) []string {
 		}
 	}
 	return out
+}
+
+// searchParquet searches a local stac-geoparquet file or partitioned
+// directory: the row groups' statistics skip what cannot match, no server
+// is involved. bbox, datetime, collections, ids and max-items apply.
+func (sf *searchFlags) searchParquet(ctx context.Context, io IO, path string) error {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"intersects", sf.intersects != ""}, {"query", len(sf.query) > 0}, {"filter", sf.filter != ""},
+		{"sortby", sf.sortby != ""}, {"fields", sf.fields != ""}, {"q", sf.q != ""}, {"method", sf.method != ""},
+		{"matched", sf.matched}, {"parallel", sf.parallel != 0}, {"resume", sf.resume.resume != ""},
+	} {
+		if f.set {
+			return usagef("--%s: not supported when searching a local stac-geoparquet (%s); --bbox, --datetime, -c, --ids and --max-items are", f.name, path)
+		}
+	}
+	bbox, dt, err := sf.filters.parse()
+	if err != nil {
+		return err
+	}
+	if err := checkMaxItems(sf.maxItems); err != nil {
+		return err
+	}
+	filter := stacparquet.Filter{BBox: bbox, Collections: trimAll(sf.collections), IDs: trimAll(sf.ids), MaxItems: sf.maxItems}
+	if !dt.IsZero() {
+		if !dt.OpenStart {
+			filter.Start = dt.Start
+		}
+		if !dt.OpenEnd {
+			filter.End = dt.End
+		}
+	}
+	r, err := stacparquet.Open(path)
+	if err != nil {
+		return usagef("%s: %v", path, err)
+	}
+	defer r.Close()
+	out, cols, err := sf.out.openItems(ctx, io)
+	if err != nil {
+		return err
+	}
+	if cols != nil {
+		meta := r.Metadata().Collections
+		cols.fetch = func(_ context.Context, id string) ([]byte, error) { return meta[id], nil }
+	}
+	prog := startProgress(io, sf.client.quiet)
+	var werr error
+	for item, err := range r.Items(ctx, filter) {
+		if err != nil {
+			werr = err
+			break
+		}
+		v := jsontext.Value(item)
+		if werr = out.Write(&v); werr != nil {
+			break
+		}
+		prog.item()
+	}
+	prog.stop()
+	if werr == nil {
+		werr = ctx.Err()
+	}
+	return finishOutput(io, "search", out, werr, nil, sf.resume.partial)
 }

@@ -50,7 +50,7 @@ func (t *tempFiles) removeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for name := range t.names {
-		os.Remove(name)
+		os.RemoveAll(name) // a file, or a partitioned dataset's directory
 	}
 	t.names = nil
 }
