@@ -51,6 +51,8 @@ fuzz:
 # the 10k-item cases only.
 bench: build
 	$(GO) run ./cmd/stacq/internal/bench -stacq $(BIN) $(BENCHFLAGS)
+	@echo "== a local stac-geoparquet search against DuckDB running the same query (100k items)"
+	cd stacparquet/internal/duckdbtest && STACPARQUET_BENCH=100000 $(GO) test -count=1 -run TestSearchBenchmark -v . | grep -v '^=== RUN'
 
 clean:
 	rm -rf bin

@@ -105,6 +105,8 @@ type benchCase struct {
 	// Datetime, when set, is a closed interval covering every item (parallel
 	// search needs one).
 	Datetime string
+	// outFile is where a parquet case writes (-o).
+	outFile string
 }
 
 func (c benchCase) String() string {
@@ -205,6 +207,7 @@ func run(ctx context.Context, cfg config) error {
 					{Cmd: "crawl", Items: n, Page: page, Method: "GET"},
 					{Cmd: "library", Items: n, Page: page, Method: "GET"},
 					{Cmd: "library", Items: n, Page: page, Method: "POST"},
+					{Cmd: "parquet", Items: n, Page: page, Method: "GET"},
 				} {
 					if err := measureZeroLatency(ctx, cfg, rep, hc, dir, s, c); err != nil {
 						return err
@@ -336,6 +339,8 @@ func measureZeroLatency(ctx context.Context, cfg config, rep *report, hc *http.C
 		formats = formats[:1]
 	case "library":
 		formats = []string{"items"} // counted, nothing written
+	case "parquet":
+		formats = []string{"parquet"} // stacq search -o FILE.parquet
 	}
 	var floor result
 	var floorErr error
@@ -375,7 +380,7 @@ func measureZeroLatency(ctx context.Context, cfg config, rep *report, hc *http.C
 		fc := c
 		fc.Format = format
 		r, err := best[k], errs[k]
-		if err == nil && c.Cmd != "crawl" {
+		if err == nil && c.Cmd != "crawl" && c.Cmd != "parquet" {
 			r.AllocsPerItem, r.BytesPerItem, err = measureAllocs(ctx, s, fc, cfg.cpuProfile)
 		}
 		rep.stacq(fc, r, err)

@@ -204,6 +204,23 @@ func (rp *report) printTargets(w io.Writer) {
 			fmt.Fprintf(w, "- %s: %.2f× the transfer floor's time (target ≤ %.1f×): %s\n", c, x, target, verdict(x <= target))
 		}
 	}
+	// stac-geoparquet: the file ≤ 1/4 of the NDJSON's size, the export ≤ 2×
+	// the NDJSON export's time, peak RSS < 200 MB.
+	for _, p := range rp.stacqRows {
+		if p.err != nil || p.c.Cmd != "parquet" {
+			continue
+		}
+		nd := rp.findStacq(func(o benchCase) bool {
+			return o.Cmd == "" && o.Items == p.c.Items && o.Page == p.c.Page && o.Method == p.c.Method && o.Format == "ndjson" && o.Latency == 0 && o.Mode == ""
+		})
+		if nd == nil {
+			continue
+		}
+		size := float64(p.r.Bytes) / float64(nd.r.Bytes)
+		t := p.r.Elapsed.Seconds() / nd.r.Elapsed.Seconds()
+		fmt.Fprintf(w, "- %s: the file is %.1f%% of the NDJSON's %s MB (target ≤ 25%%: %s); the export takes %.2f× the NDJSON export's time (target ≤ 2×: %s); peak RSS %s MB (target < 200 MB: %s)\n",
+			p.c, 100*size, mb(nd.r.Bytes), verdict(size <= 0.25), t, verdict(t <= 2), mb(p.r.MaxRSS), verdict(p.r.MaxRSS < 200e6))
+	}
 	// A crawl of 20 collections at 50 ms: 4 workers ≥ 3.5× one.
 	one := rp.findStacq(func(c benchCase) bool { return c.Cmd == "crawl" && c.Latency > 0 && c.Workers == 1 })
 	four := rp.findStacq(func(c benchCase) bool { return c.Cmd == "crawl" && c.Latency > 0 && c.Workers == 4 })
@@ -263,7 +280,7 @@ func (rp *report) printTargets(w io.Writer) {
 	// Peak RSS: 100k under 50 MB and within 10% of the 10k figure.
 	for _, s := range rp.stacqRows {
 		c := s.c
-		if s.err != nil || c.Items != 100_000 || c.Latency != 0 {
+		if s.err != nil || c.Items != 100_000 || c.Latency != 0 || c.Cmd == "parquet" {
 			continue
 		}
 		small := rp.findStacq(func(o benchCase) bool {

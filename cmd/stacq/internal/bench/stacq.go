@@ -50,6 +50,10 @@ func stacqArgs(c benchCase, root string) []string {
 		args = []string{"search", root, "-c", collection,
 			"--limit", strconv.Itoa(c.Page), "--method", c.Method, "--format", c.Format, "--quiet"}
 	}
+	if c.Cmd == "parquet" {
+		// A file, which parquet needs: the launcher's stdout gets nothing.
+		args = []string{"search", root, "-c", collection, "--limit", strconv.Itoa(c.Page), "--method", c.Method, "-o", c.outFile, "--quiet"}
+	}
 	if c.Datetime != "" {
 		args = append(args, "--datetime", c.Datetime)
 	}
@@ -67,6 +71,10 @@ func stacqArgs(c benchCase, root string) []string {
 func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (result, error) {
 	out := filepath.Join(dir, "out."+c.Format)
 	defer os.Remove(out)
+	if c.Cmd == "parquet" {
+		c.outFile = filepath.Join(dir, "items.parquet")
+		defer os.Remove(c.outFile)
+	}
 	before, _ := s.stats()
 	argv := append([]string{bin}, stacqArgs(c, s.RootURL())...)
 	if c.Cmd == "library" {
@@ -93,6 +101,9 @@ func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (res
 			Requests: after.Searches - before.Searches, Conns: after.Conns - before.Conns}, nil
 	}
 	after, _ := s.stats()
+	if c.Cmd == "parquet" {
+		out = c.outFile
+	}
 	st, err := os.Stat(out)
 	if err != nil {
 		return result{}, err

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/stacq/stacq/stacparquet"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -13,6 +15,9 @@ import (
 // checkOutput reads a stacq output file and checks that it is valid in its
 // format, and that it holds want distinct items (by collection and id).
 func checkOutput(path, format string, want int) error {
+	if format == "parquet" {
+		return checkParquet(path, want)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -106,4 +111,18 @@ func expectFeatures(dec *json.Decoder) error {
 		}
 	}
 	return fmt.Errorf("no features member")
+}
+
+// checkParquet reads a stac-geoparquet file back and checks it holds want
+// distinct items.
+func checkParquet(path string, want int) error {
+	r, err := stacparquet.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if n := r.NumRows(); n != int64(want) {
+		return fmt.Errorf("%d rows, want %d", n, want)
+	}
+	return nil
 }
