@@ -73,6 +73,7 @@ func readValue(dec *jsontext.Decoder, yield func(*stac.Item, error) bool) error 
 		if err != nil {
 			return err
 		}
+		name = name.Clone() // the next read reuses the decoder's buffer
 		if string(name) == `"features"` && dec.PeekKind() == '[' {
 			collection = true
 			if _, err := dec.ReadToken(); err != nil {
@@ -91,7 +92,7 @@ func readValue(dec *jsontext.Decoder, yield func(*stac.Item, error) bool) error 
 			return err
 		}
 		if !collection {
-			members = append(members, name.Clone(), val.Clone())
+			members = append(members, name, val.Clone())
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil {

@@ -116,12 +116,14 @@ func NewPlanetaryComputer(cfg PlanetaryComputerConfig) (*PlanetaryComputer, erro
 // Sign returns href with a SAS token appended, or unchanged when it is
 // not an href the signer signs.
 func (pc *PlanetaryComputer) Sign(ctx context.Context, item *stac.Item, href string) (string, error) {
-	return pc.sign(ctx, item, href, false)
+	return pc.sign(ctx, item, href, "")
 }
 
-// Renew signs href with a new token, after the one cached was refused.
-func (pc *PlanetaryComputer) Renew(ctx context.Context, item *stac.Item, href string) (string, error) {
-	return pc.sign(ctx, item, href, true)
+// Renew signs href with a new token after refused, href signed with the
+// cached one, was refused; when the cache holds a newer token already, that
+// one is used.
+func (pc *PlanetaryComputer) Renew(ctx context.Context, item *stac.Item, href, refused string) (string, error) {
+	return pc.sign(ctx, item, href, refused)
 }
 
 // Signs reports whether the signer would sign href.
@@ -130,7 +132,7 @@ func (pc *PlanetaryComputer) Signs(href string) bool {
 	return ok
 }
 
-func (pc *PlanetaryComputer) sign(ctx context.Context, item *stac.Item, href string, fresh bool) (string, error) {
+func (pc *PlanetaryComputer) sign(ctx context.Context, item *stac.Item, href, refused string) (string, error) {
 	u, ok := pc.target(href)
 	if !ok {
 		return href, nil
@@ -146,13 +148,13 @@ func (pc *PlanetaryComputer) sign(ctx context.Context, item *stac.Item, href str
 		}
 		key = url.PathEscape(account) + "/" + url.PathEscape(container)
 	}
-	token, err := pc.token(ctx, key, fresh)
-	if err != nil {
-		return "", err
-	}
 	sep := "?"
 	if u.RawQuery != "" {
 		sep = "&"
+	}
+	token, err := pc.token(ctx, key, func(token string) bool { return refused == href+sep+token })
+	if err != nil {
+		return "", err
 	}
 	return href + sep + token, nil
 }
@@ -186,19 +188,20 @@ func (pc *PlanetaryComputer) target(href string) (*url.URL, bool) {
 }
 
 // token returns the cached token for key, or requests one; concurrent
-// callers for one key share the request. fresh replaces a cached token.
-func (pc *PlanetaryComputer) token(ctx context.Context, key string, fresh bool) (string, error) {
+// callers for one key share the request. A cached token for which
+// refused reports true is replaced.
+func (pc *PlanetaryComputer) token(ctx context.Context, key string, refused func(token string) bool) (string, error) {
 	pc.mu.Lock()
 	e := pc.tokens[key]
 	if e != nil {
 		select {
 		case <-e.ready:
-			if e.err == nil && !fresh && pc.now().Before(e.expiry.Add(-pc.cfg.Margin)) {
+			if e.err == nil && !refused(e.token) && pc.now().Before(e.expiry.Add(-pc.cfg.Margin)) {
 				pc.mu.Unlock()
 				return e.token, nil
 			}
 			e = nil // expired, failed or refused: replace it
-		default: // being requested: wait for it, fresh or not
+		default: // being requested: wait for it, it is a new one
 		}
 	}
 	if e != nil {

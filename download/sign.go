@@ -17,12 +17,13 @@ type Signer interface {
 }
 
 // A Renewer is a Signer whose signatures can be refused before their
-// stated expiry (revoked, clock skew). After a signed href is refused
-// (HTTP 403), the downloader calls Renew once: it drops what it cached
-// for href and signs it afresh.
+// stated expiry (revoked, clock skew). After the signed href refused was
+// refused (HTTP 403), the downloader calls Renew once for href: it signs
+// href afresh, with a new signature unless one replaced that of refused
+// already (concurrent transfers refused together share one renewal).
 type Renewer interface {
 	Signer
-	Renew(ctx context.Context, item *stac.Item, href string) (string, error)
+	Renew(ctx context.Context, item *stac.Item, href, refused string) (string, error)
 }
 
 // SignItem returns a copy of item whose asset hrefs are signed by s, as

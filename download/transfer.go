@@ -313,7 +313,7 @@ func (t *fileTransfer) open(ctx context.Context, offset int64, validator string)
 		return obj, err
 	}
 	t.renewed = true
-	signed, rerr := rn.Renew(ctx, item, href)
+	signed, rerr := rn.Renew(ctx, item, href, t.signed)
 	if rerr != nil {
 		return nil, fmt.Errorf("%w; renewing the signature: %w", err, rerr)
 	}
