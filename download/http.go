@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/stacq/stacq/internal/httprange"
 )
 
 // maxRedirects bounds the redirects followed for one request.
@@ -52,7 +54,7 @@ func (d *Downloader) get(ctx context.Context, href string, offset int64, validat
 		case http.StatusOK:
 			return &Object{Body: resp.Body, Size: resp.ContentLength, Validator: validatorOf(resp.Header)}, nil
 		case http.StatusPartialContent:
-			start, _, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
+			start, _, total, ok := httprange.ParseContentRange(resp.Header.Get("Content-Range"))
 			if !ok || start != offset {
 				// Not the range asked for: ask for the whole file.
 				drain(resp.Body)
@@ -64,7 +66,7 @@ func (d *Downloader) get(ctx context.Context, href string, offset int64, validat
 			}
 			return &Object{Body: resp.Body, Offset: start, Size: total, Validator: v}, nil
 		case http.StatusRequestedRangeNotSatisfiable:
-			_, _, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
+			_, _, total, ok := httprange.ParseContentRange(resp.Header.Get("Content-Range"))
 			drain(resp.Body)
 			if ok && total == offset {
 				// The .part file is complete already.
@@ -129,38 +131,4 @@ func validatorOf(h http.Header) string {
 		return etag
 	}
 	return strings.TrimSpace(h.Get("Last-Modified"))
-}
-
-// parseContentRange reads "bytes START-END/TOTAL", "bytes START-END/*"
-// (total -1) or "bytes */TOTAL" (start and end -1).
-func parseContentRange(v string) (start, end, total int64, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimSpace(v), "bytes ")
-	if !found {
-		return 0, 0, 0, false
-	}
-	span, size, found := strings.Cut(rest, "/")
-	if !found {
-		return 0, 0, 0, false
-	}
-	total = -1
-	if size != "*" {
-		n, err := strconv.ParseInt(size, 10, 64)
-		if err != nil || n < 0 {
-			return 0, 0, 0, false
-		}
-		total = n
-	}
-	if span == "*" {
-		return -1, -1, total, total >= 0
-	}
-	a, b, found := strings.Cut(span, "-")
-	if !found {
-		return 0, 0, 0, false
-	}
-	start, err1 := strconv.ParseInt(a, 10, 64)
-	end, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || start < 0 || end < start || total >= 0 && end >= total {
-		return 0, 0, 0, false
-	}
-	return start, end, total, true
 }
