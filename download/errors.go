@@ -43,15 +43,20 @@ func (e *HTTPError) Retryable() bool { return retry.RetryableStatus(e.StatusCode
 
 // VerifyError is a downloaded file that does not match what its item says
 // of it: its file:size or its file:checksum. The file is left as Path
-// (the .part file), never renamed into place.
+// (the .part file), never renamed into place; Path is "" when the server
+// announced another size and nothing was downloaded.
 type VerifyError struct {
 	Path      string
-	What      string // "file:size", "file:checksum (sha2-256)", or "size" (the server's own)
+	What      string // "file:size" or "file:checksum (sha2-256)"
 	Want, Got string
 }
 
 func (e *VerifyError) Error() string {
-	return fmt.Sprintf("%s mismatch: expected %s, got %s; the download is kept as %s", e.What, e.Want, e.Got, e.Path)
+	msg := fmt.Sprintf("%s mismatch: expected %s, got %s", e.What, e.Want, e.Got)
+	if e.Path != "" {
+		msg += "; the download is kept as " + e.Path
+	}
+	return msg
 }
 
 // LayoutError is a layout template, or a value put into it, that would

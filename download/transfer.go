@@ -217,7 +217,7 @@ func (t *fileTransfer) attempt(ctx context.Context, _ int) error {
 		t.res.Resumed = true
 	}
 	if want := t.j.exp.size; want >= 0 && obj.Size >= 0 && obj.Size != want {
-		return &VerifyError{Path: t.part, What: "file:size", Want: strconv.FormatInt(want, 10),
+		return &VerifyError{What: "file:size", Want: strconv.FormatInt(want, 10),
 			Got: strconv.FormatInt(obj.Size, 10) + " (announced by the server)"}
 	}
 	if m := (partMeta{Validator: obj.Validator, Size: obj.Size}); m != t.meta {

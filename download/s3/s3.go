@@ -43,18 +43,21 @@ type Options struct {
 	// Anonymous never signs requests, even when credentials are
 	// configured.
 	Anonymous bool
-	// HTTPClient carries the requests; nil is the SDK's default.
+	// HTTPClient carries the requests; nil is the SDK's default, which
+	// also honours AWS_CA_BUNDLE (a given client cannot).
 	HTTPClient *http.Client
 }
 
 // Getter fetches S3 objects; it implements download.ObjectGetter and is
-// safe for concurrent use.
+// safe for concurrent use. It loads the AWS configuration on its first
+// object, so that a run without s3:// hrefs never depends on it.
 type Getter struct {
-	opts   Options
-	region string // from the AWS config (AWS_REGION, the profile)
+	opts Options
 
-	credsOnce sync.Once
-	client    *awss3.Client
+	loadOnce sync.Once
+	loadErr  error
+	client   *awss3.Client
+	region   string // from the AWS config (AWS_REGION, the profile)
 	// anonymous says requests go unsigned; why tells the user when a
 	// bucket then refuses them.
 	anonymous bool
@@ -64,44 +67,47 @@ type Getter struct {
 	regions map[string]string // bucket → region
 }
 
-// New loads the AWS configuration (no request is made).
-func New(ctx context.Context, opts Options) (*Getter, error) {
-	var load []func(*config.LoadOptions) error
-	if opts.HTTPClient != nil {
-		load = append(load, config.WithHTTPClient(opts.HTTPClient))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
-	if err != nil {
-		return nil, fmt.Errorf("S3: loading the AWS configuration (AWS_PROFILE, AWS_CONFIG_FILE, ~/.aws/config): %w", err)
-	}
-	g := &Getter{opts: opts, region: cfg.Region, regions: map[string]string{}}
-	if opts.Anonymous {
-		g.anonymous, g.why = true, "anonymous access was asked for"
-	}
-	g.client = awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		// The downloader's retry policy retries (and resumes) instead.
-		o.Retryer = aws.NopRetryer{}
-		// An S3-compatible service is usually addressed by path.
-		o.UsePathStyle = o.BaseEndpoint != nil
-		// Ranged GETs carry no whole-object checksum: the SDK would say
-		// so on stderr for each. file:checksum is verified instead.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	return g, nil
+// New returns a Getter; nothing is read or requested yet.
+func New(opts Options) *Getter {
+	return &Getter{opts: opts, regions: map[string]string{}}
 }
 
-// checkCredentials finds out, once, whether the chain yields any
-// credentials; without, requests go anonymous.
-func (g *Getter) checkCredentials(ctx context.Context) {
-	g.credsOnce.Do(func() {
-		if g.anonymous {
+// load reads the AWS configuration and finds out, once, whether the
+// chain yields credentials; without, requests go anonymous.
+func (g *Getter) load(ctx context.Context) error {
+	g.loadOnce.Do(func() {
+		var load []func(*config.LoadOptions) error
+		if g.opts.HTTPClient != nil {
+			load = append(load, config.WithHTTPClient(g.opts.HTTPClient))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, load...)
+		if err != nil {
+			g.loadErr = fmt.Errorf("S3: loading the AWS configuration (AWS_PROFILE, AWS_CONFIG_FILE, ~/.aws/config): %w", err)
 			return
 		}
-		creds := g.client.Options().Credentials
-		if creds == nil {
-			g.anonymous, g.why = true, "no AWS credentials are configured"
-			return
-		}
+		g.region = cfg.Region
+		g.client = awss3.NewFromConfig(cfg, func(o *awss3.Options) {
+			// The downloader's retry policy retries (and resumes) instead.
+			o.Retryer = aws.NopRetryer{}
+			// An S3-compatible service is usually addressed by path.
+			o.UsePathStyle = o.BaseEndpoint != nil
+			// Ranged GETs carry no whole-object checksum: the SDK would
+			// say so on stderr for each. file:checksum is verified instead.
+			o.DisableLogOutputChecksumValidationSkipped = true
+		})
+		g.checkCredentials(ctx, cfg.Credentials)
+	})
+	return g.loadErr
+}
+
+// checkCredentials decides whether requests are signed.
+func (g *Getter) checkCredentials(ctx context.Context, creds aws.CredentialsProvider) {
+	switch {
+	case g.opts.Anonymous:
+		g.anonymous, g.why = true, "anonymous access was asked for"
+	case creds == nil:
+		g.anonymous, g.why = true, "no AWS credentials are configured"
+	default:
 		// Outside AWS the instance-role lookup at the end of the chain
 		// waits for a metadata service that is not there: bound it.
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -109,7 +115,7 @@ func (g *Getter) checkCredentials(ctx context.Context) {
 		if _, err := creds.Retrieve(cctx); err != nil {
 			g.anonymous, g.why = true, "no AWS credentials were found"
 		}
-	})
+	}
 }
 
 // regionOf returns the region to send bucket's requests to.
@@ -157,7 +163,9 @@ func (g *Getter) with(region string) func(*awss3.Options) {
 // GetObject returns s3://bucket/key from offset; with validator (an ETag)
 // set and no longer matching, the whole object comes instead.
 func (g *Getter) GetObject(ctx context.Context, bucket, key string, offset int64, validator string) (*download.Object, error) {
-	g.checkCredentials(ctx)
+	if err := g.load(ctx); err != nil {
+		return nil, err
+	}
 	region := g.regionOf(ctx, bucket)
 	in := &awss3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 	if g.opts.RequesterPays {

@@ -4,17 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/stacq/stacq/download"
 	"github.com/stacq/stacq/download/s3"
@@ -22,96 +15,14 @@ import (
 	"github.com/stacq/stacq/stac"
 )
 
-// fakeS3 is an in-process S3 (gofakes3) behind the access rules of real
-// buckets: "private" refuses unsigned requests, "payer" requests without
-// x-amz-request-payer, "public" takes anyone. HEAD on a bucket names its
-// region, and the first GET of "cut/" keys is dropped halfway.
-type fakeS3 struct {
-	*httptest.Server
-	mu   sync.Mutex
-	log  []string // "METHOD path range if-match region"
-	cuts map[string]bool
-}
-
-func newFakeS3(t *testing.T, objects map[string][]byte) *fakeS3 {
-	backend := s3mem.New()
-	for _, b := range []string{"private", "payer", "public"} {
-		if err := backend.CreateBucket(b); err != nil {
-			t.Fatal(err)
-		}
+func newFakeS3(t *testing.T, objects map[string][]byte) *assettest.S3 {
+	t.Helper()
+	srv, err := assettest.NewS3(objects)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for path, data := range objects {
-		bucket, key, _ := strings.Cut(path, "/")
-		if _, err := backend.PutObject(bucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s3h := gofakes3.New(backend).Server()
-	f := &fakeS3{cuts: map[string]bool{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		auth := r.Header.Get("Authorization")
-		region := ""
-		if i := strings.Index(auth, "Credential="); i >= 0 {
-			if parts := strings.Split(auth[i:], "/"); len(parts) > 2 {
-				region = parts[2]
-			}
-		}
-		f.mu.Lock()
-		f.log = append(f.log, strings.Join([]string{r.Method, r.URL.Path, r.Header.Get("Range"), r.Header.Get("If-Match"), region}, " "))
-		cut := r.Method == http.MethodGet && strings.HasPrefix(key, "cut/") && !f.cuts[key]
-		f.cuts[key] = true
-		f.mu.Unlock()
-		if key == "" && r.Method == http.MethodHead {
-			w.Header().Set("X-Amz-Bucket-Region", "eu-test-1")
-		}
-		denied := bucket == "private" && !strings.HasPrefix(auth, "AWS4-HMAC-SHA256") ||
-			bucket == "payer" && (auth == "" || r.Header.Get("X-Amz-Request-Payer") != "requester")
-		if denied {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusForbidden)
-			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`))
-			return
-		}
-		if cut {
-			w = &cutWriter{ResponseWriter: w}
-		}
-		s3h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeS3) requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.log...)
-}
-
-type cutWriter struct {
-	http.ResponseWriter
-	n, limit int
-}
-
-func (c *cutWriter) WriteHeader(code int) {
-	c.limit = 1 << 30
-	if n, err := strconv.Atoi(c.Header().Get("Content-Length")); err == nil {
-		c.limit = n / 2
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *cutWriter) Write(p []byte) (int, error) {
-	if c.limit == 0 {
-		c.WriteHeader(http.StatusOK)
-	}
-	if c.n+len(p) > c.limit {
-		c.ResponseWriter.Write(p[:c.limit-c.n])
-		c.ResponseWriter.(http.Flusher).Flush()
-		panic(http.ErrAbortHandler)
-	}
-	c.n += len(p)
-	return c.ResponseWriter.Write(p)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // env points the AWS SDK at srv, with credentials or none at all.
@@ -135,10 +46,7 @@ func env(t *testing.T, endpoint string, credentials bool) {
 
 func getAll(t *testing.T, opts s3.Options, assets map[string]string) (*download.Summary, error, string) {
 	t.Helper()
-	g, err := s3.New(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := s3.New(opts)
 	item := &stac.Item{Type: "Feature", ID: "i1", Collection: "c", Assets: map[string]*stac.Asset{}}
 	for k, href := range assets {
 		item.Assets[k] = &stac.Asset{Href: href}
@@ -214,12 +122,12 @@ func TestCredentialsRegionRequesterPaysResume(t *testing.T) {
 		t.Fatal("resumed S3 object differs")
 	}
 	var gets []string
-	for _, l := range srv.requests() {
+	for _, l := range srv.Log() {
 		if strings.HasPrefix(l, "GET /private/cut/big.bin") {
 			gets = append(gets, l)
 		}
 	}
-	if len(gets) != 2 || !strings.Contains(gets[1], "bytes=") || !strings.Contains(gets[1], `"`) || !strings.HasSuffix(gets[1], "eu-test-1") {
+	if len(gets) != 2 || !strings.Contains(gets[1], "bytes=") || !strings.Contains(gets[1], `"`) || !strings.HasSuffix(gets[1], assettest.S3Region) {
 		t.Errorf("GETs %q, want a resumed Range with If-Match, signed for the bucket's region", gets)
 	}
 

@@ -5,7 +5,9 @@
 // token, SAS tokens from a SAS API, presigned URLs that expire — and the
 // faults of real networks: transfers cut halfway, servers that ignore
 // Range, latency, a slow body. Every request is logged with the headers
-// that matter (Authorization, Range, If-Range).
+// that matter (Authorization, Range, If-Range). A Server can also be a
+// one-page STAC API whose items point at its files (SetItems), and S3 is
+// an in-process S3 with private, requester-pays and public buckets.
 package assettest
 
 import (
@@ -80,6 +82,7 @@ type Server struct {
 	gets      map[string]int // GETs per path, for CutFirst
 	log       []Request
 	revoked   time.Time // SAS tokens issued before are refused
+	items     []string  // the features of the API at /v1, as JSON
 
 	// Requests counts file requests; TokenRequests counts SAS API ones.
 	Requests, TokenRequests atomic.Int64
@@ -126,6 +129,43 @@ func (s *Server) Redirect(path, location string) string {
 	s.redirects[path] = location
 	s.mu.Unlock()
 	return s.URL + path
+}
+
+// SetItems makes the server a STAC API at /v1 (landing page,
+// conformance, GET and POST /v1/search) whose search answers with these
+// features (JSON objects) in one page, behind the same Bearer as the
+// files. It returns the API's URL.
+func (s *Server) SetItems(features ...string) string {
+	s.mu.Lock()
+	s.items = features
+	s.mu.Unlock()
+	return s.URL + "/v1"
+}
+
+// serveAPI answers the STAC API paths; false for other paths.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	items := s.items
+	s.mu.Unlock()
+	if items == nil {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch r.URL.Path {
+	case "/v1", "/v1/":
+		fmt.Fprintf(w, `{"type":"Catalog","id":"assettest","description":"assets","stac_version":"1.0.0",`+
+			`"conformsTo":["https://api.stacspec.org/v1.0.0/core","https://api.stacspec.org/v1.0.0/item-search"],`+
+			`"links":[{"rel":"self","href":"%[1]s/v1"},{"rel":"search","href":"%[1]s/v1/search","method":"GET","type":"application/geo+json"},`+
+			`{"rel":"search","href":"%[1]s/v1/search","method":"POST","type":"application/geo+json"},{"rel":"conformance","href":"%[1]s/v1/conformance"}]}`, s.URL)
+	case "/v1/conformance":
+		fmt.Fprint(w, `{"conformsTo":["https://api.stacspec.org/v1.0.0/core","https://api.stacspec.org/v1.0.0/item-search"]}`)
+	case "/v1/search":
+		w.Header().Set("Content-Type", "application/geo+json")
+		fmt.Fprintf(w, `{"type":"FeatureCollection","features":[%s],"links":[]}`, strings.Join(items, ","))
+	default:
+		return false
+	}
+	return true
 }
 
 // Log returns the requests seen so far; Reset forgets them.
@@ -196,6 +236,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Bearer != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.Bearer {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		http.Error(w, `{"message": "missing or wrong bearer token"}`, http.StatusUnauthorized)
+		return
+	}
+	if s.serveAPI(w, r) {
 		return
 	}
 	if s.opts.SAS {

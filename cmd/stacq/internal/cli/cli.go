@@ -116,6 +116,7 @@ func commands() []*command {
 		queryablesCommand(),
 		conformanceCommand(),
 		crawlCommand(),
+		downloadCommand(),
 		authCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
