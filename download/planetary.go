@@ -292,6 +292,9 @@ func parseSASToken(body []byte) (token string, expiry time.Time, err error) {
 		return "", time.Time{}, fmt.Errorf(`"msft:expiry" %q is not an RFC 3339 time`, clip(*r.Expiry, 40))
 	}
 	token = strings.TrimPrefix(*r.Token, "?")
+	if token == "" {
+		return "", time.Time{}, fmt.Errorf(`the "token" is empty`)
+	}
 	for i := 0; i < len(token); i++ {
 		if c := token[i]; c <= ' ' || c == 0x7f || c == '#' {
 			return "", time.Time{}, fmt.Errorf(`the "token" is not a URL query (a space, control character or '#' at byte %d)`, i)
