@@ -73,6 +73,7 @@ type cdseSource struct {
 	refresh string
 }
 
+// Token implements oauth2.TokenSource: a refresh, else a password grant.
 func (s *cdseSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -109,6 +110,7 @@ type CDSEError struct {
 	Err         error // the transport error when there was no answer
 }
 
+// Error says who was refused and what to check.
 func (e *CDSEError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("CDSE sign-in as %s: %v", e.Username, e.Err)
@@ -127,6 +129,7 @@ func (e *CDSEError) Error() string {
 	return msg
 }
 
+// Unwrap returns the transport error, if any.
 func (e *CDSEError) Unwrap() error { return e.Err }
 
 func (s *cdseSource) explain(err error) error {

@@ -142,6 +142,7 @@ const (
 	Interrupted
 )
 
+// String returns the status in lower case ("downloaded").
 func (s Status) String() string {
 	switch s {
 	case Downloaded:
@@ -353,15 +354,13 @@ func (d *Downloader) Run(ctx context.Context, items iter.Seq2[*stac.Item, error]
 			ctxDone = nil
 		}
 	}
-	stopReading()
-	for range planned { // let the reader see the cancel and stop
-	}
 	sum.Elapsed = time.Since(start)
-
-	var errs []error
 	if ctx.Err() != nil {
+		// The reader stops at its next item; an iterator blocked on a read
+		// (a terminal on stdin) must not hold up the interrupt.
 		return sum, ctx.Err()
 	}
+	var errs []error
 	if readErr != nil {
 		errs = append(errs, fmt.Errorf("reading items: %w", readErr))
 	}

@@ -553,3 +553,29 @@ func TestReadErrorEndsRun(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// An iterator blocked on its next item (a terminal on stdin) does not hold
+// up a cancel.
+func TestCancelWithBlockedReader(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	items := func(yield func(*stac.Item, error) bool) {
+		<-block
+	}
+	d, _ := download.New(download.Options{Dir: t.TempDir()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.Run(ctx, items)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Run waited for a blocked iterator after the cancel")
+	}
+}

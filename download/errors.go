@@ -25,6 +25,7 @@ type HTTPError struct {
 	Hint string
 }
 
+// Error formats the refusal: method, URL, status, message and hint.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s: %d %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode))
@@ -51,6 +52,7 @@ type VerifyError struct {
 	Want, Got string
 }
 
+// Error says what did not match, and where the download is kept.
 func (e *VerifyError) Error() string {
 	msg := fmt.Sprintf("%s mismatch: expected %s, got %s", e.What, e.Want, e.Got)
 	if e.Path != "" {
@@ -68,6 +70,7 @@ type LayoutError struct {
 	Reason   string
 }
 
+// Error names the template, and the offending value or position.
 func (e *LayoutError) Error() string {
 	if e.Value != "" {
 		return fmt.Sprintf("layout %q: %s (%q)", e.Template, e.Reason, e.Value)
@@ -85,6 +88,7 @@ type RedirectError struct {
 	Reason   string
 }
 
+// Error names the redirect and why it is not followed.
 func (e *RedirectError) Error() string {
 	if e.To == "" {
 		return fmt.Sprintf("GET %s: %s", e.From, e.Reason)
@@ -99,6 +103,7 @@ type ConflictError struct {
 	Other string // "item/asset" that has it
 }
 
+// Error names both assets and what to change.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s is also the destination of %s, from another href; add {asset} or {id} to the layout", e.Path, e.Other)
 }
@@ -108,6 +113,7 @@ type FailedError struct {
 	Failed []*Result
 }
 
+// Error lists each failed asset, one per line.
 func (e *FailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d asset", len(e.Failed))

@@ -288,6 +288,7 @@ type faultWriter struct {
 	started     bool
 }
 
+// WriteHeader learns the body length to cut at half of it.
 func (fw *faultWriter) WriteHeader(code int) {
 	if n, err := strconv.ParseInt(fw.Header().Get("Content-Length"), 10, 64); err == nil {
 		fw.total, fw.left = n, n/2
@@ -296,6 +297,7 @@ func (fw *faultWriter) WriteHeader(code int) {
 	fw.ResponseWriter.WriteHeader(code)
 }
 
+// Write sends p in 32 KiB pieces, cutting or pausing as configured.
 func (fw *faultWriter) Write(p []byte) (int, error) {
 	if !fw.started {
 		fw.WriteHeader(http.StatusOK)
@@ -350,6 +352,7 @@ var patternBlock = func() []byte {
 	return b
 }()
 
+// ReadAt fills p with the pattern from off.
 func (pattern) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {

@@ -92,6 +92,7 @@ type halfWriter struct {
 	started  bool
 }
 
+// WriteHeader learns the body length to cut at half of it.
 func (c *halfWriter) WriteHeader(code int) {
 	c.limit, c.started = 1<<62, true
 	if n, err := strconv.Atoi(c.Header().Get("Content-Length")); err == nil {
@@ -100,6 +101,7 @@ func (c *halfWriter) WriteHeader(code int) {
 	c.ResponseWriter.WriteHeader(code)
 }
 
+// Write passes p on until half the body, then drops the connection.
 func (c *halfWriter) Write(p []byte) (int, error) {
 	if !c.started {
 		c.WriteHeader(http.StatusOK)
