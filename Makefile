@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 # outlast FUZZTIME (go test then fails with "context deadline exceeded").
 FUZZMINTIME ?= 1s
 
-.PHONY: build install test test-duckdb vet demo fuzz bench clean
+.PHONY: build install test test-duckdb vet demo fuzz bench bench-download clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/stacq
@@ -53,6 +53,14 @@ bench: build
 	$(GO) run ./cmd/stacq/internal/bench -stacq $(BIN) $(BENCHFLAGS)
 	@echo "== a local stac-geoparquet search against DuckDB running the same query (100k items)"
 	cd stacparquet/internal/duckdbtest && STACPARQUET_BENCH=100000 $(GO) test -count=1 -run TestSearchBenchmark -v . | grep -v '^=== RUN'
+
+# stacq download against curl on loopback: one large file (throughput,
+# target 90% of curl's) and 200 small files at 50 ms latency (target:
+# --concurrency 8 at least 6x --concurrency 1). A minute or two; installs
+# curl when absent; not part of `make test`. BENCHDLFLAGS=-large 268435456
+# for a smaller file.
+bench-download: build
+	$(GO) run ./cmd/stacq/internal/benchdl -stacq $(BIN) $(BENCHDLFLAGS)
 
 clean:
 	rm -rf bin

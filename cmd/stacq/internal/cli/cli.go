@@ -126,6 +126,7 @@ func commands() []*command {
 		conformanceCommand(),
 		crawlCommand(),
 		convertCommand(),
+		downloadCommand(),
 		authCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

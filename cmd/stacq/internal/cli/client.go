@@ -121,16 +121,24 @@ func (cf *clientFlags) retryingClient(ctx context.Context, io IO, apiURL string)
 // open opens the STAC API at rawURL with the command's flags, and extra
 // options of the command.
 func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...stac.Option) (*stac.Client, error) {
+	c, _, err := cf.openClient(ctx, io, rawURL, extra...)
+	return c, err
+}
+
+// openClient is open, also returning the HTTP client the STAC client
+// sends its requests with (download fetches assets of the API's own
+// hosts with it).
+func (cf *clientFlags) openClient(ctx context.Context, io IO, rawURL string, extra ...stac.Option) (*stac.Client, *http.Client, error) {
 	if err := checkAPIURL(rawURL); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	headers, err := cf.parseHeaders()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hc, policy, err := cf.retryingClient(ctx, io, rawURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := []stac.Option{stac.WithHTTPClient(hc), stac.WithRetry(policy), stac.WithUserAgent("stacq/" + Version())}
 	opts = append(opts, cf.limits.stacOptions()...)
@@ -146,7 +154,7 @@ func (cf *clientFlags) open(ctx context.Context, io IO, rawURL string, extra ...
 	if err == nil && cf.verbose && c.ConformanceInferred() {
 		fmt.Fprintf(io.Stderr, "the API advertises no conformance classes; inferred from its links: %s\n", strings.Join(shortClasses(c.Conformance()), ", "))
 	}
-	return c, err
+	return c, hc, err
 }
 
 // traceTransport prints one line per HTTP exchange on stderr, with

@@ -132,19 +132,7 @@ func searchCommand() *command {
   # CQL2 filter (text or JSON) and a geometry from a file
   stacq search URL --filter "eo:cloud_cover < 20 AND platform = 'sentinel-2a'" --intersects aoi.geojson`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, IO, []string) error {
-			sf := &searchFlags{}
-			fs.StringSliceVarP(&sf.collections, "collections", "c", nil, "collection ids (repeatable or comma-separated)")
-			fs.StringSliceVar(&sf.ids, "ids", nil, "item ids (repeatable or comma-separated)")
-			sf.filters = addFilterFlags(fs)
-			fs.StringVar(&sf.intersects, "intersects", "", "GeoJSON geometry, Feature or FeatureCollection of one, or WKT: inline, a file path, or - for stdin")
-			fs.StringArrayVar(&sf.query, "query", nil, `query extension: JSON object or shorthand like "eo:cloud_cover<10" (repeatable)`)
-			fs.StringVar(&sf.filter, "filter", "", "CQL2 filter, text or JSON (or @FILE)")
-			fs.StringVar(&sf.filterLang, "filter-lang", "", "cql2-text or cql2-json (default: from the filter)")
-			fs.StringVar(&sf.sortby, "sortby", "", `sort fields, e.g. "-properties.datetime,+id" or "-datetime"`)
-			fs.StringVar(&sf.fields, "fields", "", `fields to include/exclude, e.g. "id,properties.datetime,-assets"`)
-			fs.StringVar(&sf.q, "q", "", "free-text search")
-			addMaxItems(fs, &sf.maxItems)
-			fs.StringVar(&sf.method, "method", "", "GET or POST (default: POST when the API offers it)")
+			sf := addQueryFlags(fs)
 			fs.BoolVar(&sf.matched, "matched", false, "print only the number of matching items")
 			fs.IntVar(&sf.parallel, "parallel", 0, "split the search over its datetime range into N windows searched at once (output order not kept; needs a closed --datetime or collections with a temporal extent)")
 			fs.BoolVar(&sf.prefetch, "prefetch", true, "request the next page while writing the current one")
@@ -156,6 +144,25 @@ func searchCommand() *command {
 			return sf.run
 		},
 	}
+}
+
+// addQueryFlags defines the flags that say which items a search asks for
+// (search and download share them).
+func addQueryFlags(fs *pflag.FlagSet) *searchFlags {
+	sf := &searchFlags{}
+	fs.StringSliceVarP(&sf.collections, "collections", "c", nil, "collection ids (repeatable or comma-separated)")
+	fs.StringSliceVar(&sf.ids, "ids", nil, "item ids (repeatable or comma-separated)")
+	sf.filters = addFilterFlags(fs)
+	fs.StringVar(&sf.intersects, "intersects", "", "GeoJSON geometry, Feature or FeatureCollection of one, or WKT: inline, a file path, or - for stdin")
+	fs.StringArrayVar(&sf.query, "query", nil, `query extension: JSON object or shorthand like "eo:cloud_cover<10" (repeatable)`)
+	fs.StringVar(&sf.filter, "filter", "", "CQL2 filter, text or JSON (or @FILE)")
+	fs.StringVar(&sf.filterLang, "filter-lang", "", "cql2-text or cql2-json (default: from the filter)")
+	fs.StringVar(&sf.sortby, "sortby", "", `sort fields, e.g. "-properties.datetime,+id" or "-datetime"`)
+	fs.StringVar(&sf.fields, "fields", "", `fields to include/exclude, e.g. "id,properties.datetime,-assets"`)
+	fs.StringVar(&sf.q, "q", "", "free-text search")
+	addMaxItems(fs, &sf.maxItems)
+	fs.StringVar(&sf.method, "method", "", "GET or POST (default: POST when the API offers it)")
+	return sf
 }
 
 // params returns what the search sends, and how it is paged.
