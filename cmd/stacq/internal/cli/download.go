@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/pflag"
 
 	"github.com/stacq/stacq/auth/provider"
@@ -188,6 +189,13 @@ func (df *downloadFlags) run(ctx context.Context, io IO, args []string) error {
 			return err
 		}
 		items = c.Search(ctx, params, listOpts...)
+	} else if source != "-" && formatOfPath(source) == "parquet" {
+		src, closeSrc, err := readItems(ctx, io, source, "parquet")
+		if err != nil {
+			return err
+		}
+		defer closeSrc()
+		items = decodeItems(src.seq)
 	} else {
 		f, err := openItemsSource(io, source)
 		if err != nil {
@@ -509,12 +517,12 @@ type itemFormat struct {
 	read   func(io.Reader) iter.Seq2[*stac.Item, error]
 }
 
-// itemFormats are the items files download reads, the first detected
-// wins. stac-geoparquet is recognised and refused until a reader exists:
-// its entry is where the stacparquet package plugs in.
+// itemFormats are the streams of items download reads, the first
+// detected wins. A stac-geoparquet file is read by name (see run); on
+// stdin, which cannot be read out of order, it is refused.
 func itemFormats() []itemFormat {
 	return []itemFormat{
-		{name: "stac-geoparquet", detect: func(head []byte) bool { return bytes.HasPrefix(head, []byte("PAR1")) }},
+		{name: "stac-geoparquet on stdin (give its file name instead)", detect: func(head []byte) bool { return bytes.HasPrefix(head, []byte("PAR1")) }},
 		{name: "GeoJSON (NDJSON, FeatureCollection or Feature)", detect: func([]byte) bool { return true }, read: download.ReadItems},
 	}
 }
@@ -528,7 +536,7 @@ func readItemsSource(r io.Reader, name string) (iter.Seq2[*stac.Item, error], er
 			continue
 		}
 		if f.read == nil {
-			return nil, fmt.Errorf("SOURCE %s is %s, which stacq cannot read yet: convert it to NDJSON first", name, f.name)
+			return nil, fmt.Errorf("SOURCE %s is %s", name, f.name)
 		}
 		return f.read(br), nil
 	}
@@ -581,4 +589,19 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// decodeItems decodes a stream of items as JSON.
+func decodeItems(raw iter.Seq2[jsontext.Value, error]) iter.Seq2[*stac.Item, error] {
+	return func(yield func(*stac.Item, error) bool) {
+		for v, err := range raw {
+			var it *stac.Item
+			if err == nil {
+				it, err = stac.RawItem{JSON: v}.Decode()
+			}
+			if !yield(it, err) || err != nil {
+				return
+			}
+		}
+	}
 }

@@ -31,7 +31,7 @@ import (
 //	bad.ndjson     an item whose file does not match its checksum
 //	slow.ndjson    one 2 MiB file from $SLOW, sent 32 KiB every 20 ms
 //	sas.ndjson     Planetary-Computer-like items on $BLOB, which wants SAS tokens
-//	               from $BLOB_SAS (host $BLOB_HOST)
+//	               from $BLOB_SAS (host $BLOB_HOST); $PCAPI serves them as an API
 //	s3.ndjson      s3:// hrefs on $S3 (private/cut/big.bin, public/pub.tif)
 //	cdse.ndjson    a product on $CDSE, which wants a token from $CDSE_TOKEN_URL
 //	               (user me@example.com, password hunter2)
@@ -121,6 +121,8 @@ func setupDownload(env *testscript.Env) error {
 	env.Setenv("BLOB_SAS", blob.SASURL())
 	env.Setenv("BLOB_HOST", blobURL.Host)
 	sasItem := feature("PC_1", "sentinel-2-l2a", "2023-06-01T10:30:00Z", blob.URL, sas)
+	pcAPI := start("PCAPI", assettest.Options{})
+	env.Setenv("PCAPI", pcAPI.SetItems(sasItem))
 
 	s3srv, err := assettest.NewS3(map[string][]byte{"private/cut/big.bin": assettest.Pattern(1 << 20), "public/pub.tif": []byte("public\n")})
 	if err != nil {

@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/spf13/pflag"
 
+	"github.com/stacq/stacq/download"
 	"github.com/stacq/stacq/geo"
 	"github.com/stacq/stacq/stac"
 	"github.com/stacq/stacq/stacparquet"
@@ -111,6 +114,7 @@ type searchFlags struct {
 	prefetch    bool
 	strict      bool
 	dedupe      bool
+	signer      string
 	resume      *resumeFlags
 }
 
@@ -138,6 +142,7 @@ func searchCommand() *command {
 			fs.BoolVar(&sf.prefetch, "prefetch", true, "request the next page while writing the current one")
 			addDedupeFlag(fs, &sf.dedupe)
 			addStrictFlag(fs, &sf.strict)
+			fs.StringVar(&sf.signer, "signer", "none", "sign the asset hrefs written: planetary-computer (a SAS token per collection, as pystac-client's modifier), or none")
 			sf.out = addOutputFlags(fs)
 			sf.resume = addResumeFlags(fs)
 			sf.client = addClientFlags(fs)
@@ -317,7 +322,63 @@ func (sf *searchFlags) run(ctx context.Context, io IO, args []string) error {
 	}
 	cols.fromAPI(c)
 	res := &resumeState{c: c, params: params, from: from, parallel: sf.parallel > 1}
-	return writeRawPages(ctx, io, sf.client, out, c.SearchRawPages(ctx, params, opts...), res, sf.resume.partial, sf.dedupe)
+	pages := c.SearchRawPages(ctx, params, opts...)
+	switch sf.signer {
+	case "none", "planetary-computer":
+	default:
+		out.Discard()
+		return usagef("--signer: expected planetary-computer or none, got %q", sf.signer)
+	}
+	if sf.signer == "planetary-computer" {
+		cfg := download.PlanetaryComputerEnv(io.getenv)
+		if cfg.HTTPClient, _, err = sf.client.retryingClient(ctx, io, ""); err != nil {
+			out.Discard()
+			return err
+		}
+		pc, err := download.NewPlanetaryComputer(cfg)
+		if err != nil {
+			out.Discard()
+			return err
+		}
+		pages = signedPages(ctx, pc, pages)
+	}
+	return writeRawPages(ctx, io, sf.client, out, pages, res, sf.resume.partial, sf.dedupe)
+}
+
+// signedPages signs the asset hrefs of every item of pages: each item is
+// decoded, signed and encoded again (the one case where a search's items
+// are not written as the server sent them).
+func signedPages(ctx context.Context, signer download.Signer, pages iter.Seq2[*stac.RawPage, error]) iter.Seq2[*stac.RawPage, error] {
+	return func(yield func(*stac.RawPage, error) bool) {
+		for page, err := range pages {
+			if err == nil {
+				for i := range page.Items {
+					if err = signRaw(ctx, signer, &page.Items[i]); err != nil {
+						break
+					}
+				}
+			}
+			if !yield(page, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func signRaw(ctx context.Context, signer download.Signer, r *stac.RawItem) error {
+	it, err := r.Decode()
+	if err != nil {
+		return err
+	}
+	if it, err = download.SignItem(ctx, signer, it); err != nil {
+		return fmt.Errorf("--signer: item %s: %w", r.ID, err)
+	}
+	b, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	r.JSON, r.Compact = b, true
+	return nil
 }
 
 // valuesHint recognises arguments that belong to a flag given several
