@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -367,49 +366,11 @@ func (st *crawlState) checkpoint(out *output, now bool) error {
 	return nil
 }
 
-// crawlProgress prints collections, items, items/s and errors while a
-// crawl runs on a terminal.
-type crawlProgress struct {
-	start time.Time
-	done  chan struct{}
-	wg    sync.WaitGroup
-}
-
-func startCrawlProgress(io IO, quiet bool, c *crawl.Crawler) *crawlProgress {
-	p := &crawlProgress{start: time.Now(), done: make(chan struct{})}
-	if quiet || !io.StderrIsTerminal {
-		return p
-	}
-	term := newStderr(io.Stderr)
-	print := func() {
+// startCrawlProgress shows collections, items, items/s and errors while
+// a crawl runs on a terminal.
+func startCrawlProgress(io IO, quiet bool, c *crawl.Crawler) *statusLine {
+	return startStatus(io, quiet, func(elapsed time.Duration) string {
 		st := c.Stats()
-		rate := float64(st.Items) / max(time.Since(p.start).Seconds(), 1e-9)
-		term.status(fmt.Sprintf("%s, %s, %.0f items/s, %s", plural(st.Collections, "collection"), plural(st.Items, "item"), rate, plural(st.Errors, "error")))
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.done:
-				print()
-				term.endStatus()
-				return
-			case <-t.C:
-				print()
-			}
-		}
-	}()
-	return p
-}
-
-func (p *crawlProgress) stop() {
-	select {
-	case <-p.done:
-	default:
-		close(p.done)
-	}
-	p.wg.Wait()
+		return fmt.Sprintf("%s, %s, %.0f items/s, %s", plural(st.Collections, "collection"), plural(st.Items, "item"), rate(st.Items, elapsed), plural(st.Errors, "error"))
+	})
 }

@@ -58,50 +58,76 @@ func (s *stderrWriter) endStatus() {
 	}
 }
 
-// progress prints "items, pages, items/s" on stderr while a long command
-// runs, only when stderr is a terminal and -q is not given.
-type progress struct {
-	mu           sync.Mutex
-	term         *stderrWriter
-	start        time.Time
-	items, pages int
-	done         chan struct{}
-	wg           sync.WaitGroup
-	active       bool
+// statusLine redraws a progress line on stderr every 250 ms while a long
+// command runs, only when stderr is a terminal and -q is not given.
+type statusLine struct {
+	term   *stderrWriter
+	start  time.Time
+	line   func(elapsed time.Duration) string
+	done   chan struct{}
+	wg     sync.WaitGroup
+	active bool
+	once   sync.Once
 }
 
-func startProgress(io IO, quiet bool) *progress {
-	p := &progress{term: newStderr(io.Stderr), start: time.Now(), done: make(chan struct{})}
+func startStatus(io IO, quiet bool, line func(elapsed time.Duration) string) *statusLine {
+	s := &statusLine{term: newStderr(io.Stderr), start: time.Now(), line: line, done: make(chan struct{})}
 	if quiet || !io.StderrIsTerminal {
-		return p
+		return s
 	}
-	p.active = true
-	p.wg.Add(1)
+	s.active = true
+	s.wg.Add(1)
 	go func() {
-		defer p.wg.Done()
+		defer s.wg.Done()
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
-			case <-p.done:
+			case <-s.done:
 				return
 			case <-t.C:
-				p.print()
+				s.term.status(s.line(time.Since(s.start)))
 			}
 		}
 	}()
-	return p
+	return s
 }
 
-func (p *progress) print() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	secs := time.Since(p.start).Seconds()
-	rate := 0.0
-	if secs > 0 {
-		rate = float64(p.items) / secs
+// stop draws the line a last time and leaves it on the screen; later
+// calls do nothing.
+func (s *statusLine) stop() {
+	if !s.active {
+		return
 	}
-	p.term.status(fmt.Sprintf("%s, %s, %.0f items/s", plural(p.items, "item"), plural(p.pages, "page"), rate))
+	s.once.Do(func() {
+		close(s.done)
+		s.wg.Wait()
+		s.term.status(s.line(time.Since(s.start)))
+		s.term.endStatus()
+	})
+}
+
+// rate is n per second over elapsed.
+func rate(n int, elapsed time.Duration) float64 {
+	return float64(n) / max(elapsed.Seconds(), 1e-9)
+}
+
+// progress counts the items and pages of a listing for its status line:
+// "items, pages, items/s".
+type progress struct {
+	*statusLine
+	mu           sync.Mutex
+	items, pages int
+}
+
+func startProgress(io IO, quiet bool) *progress {
+	p := &progress{}
+	p.statusLine = startStatus(io, quiet, func(elapsed time.Duration) string {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return fmt.Sprintf("%s, %s, %.0f items/s", plural(p.items, "item"), plural(p.pages, "page"), rate(p.items, elapsed))
+	})
+	return p
 }
 
 func (p *progress) item() {
@@ -114,14 +140,4 @@ func (p *progress) page() {
 	p.mu.Lock()
 	p.pages++
 	p.mu.Unlock()
-}
-
-func (p *progress) stop() {
-	if !p.active {
-		return
-	}
-	close(p.done)
-	p.wg.Wait()
-	p.print()
-	p.term.endStatus()
 }
