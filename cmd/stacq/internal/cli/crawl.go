@@ -121,6 +121,9 @@ func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
 			opts.ClientOptions = append(opts.ClientOptions, stac.WithHeader(name, v))
 		}
 	}
+	if cf.partial && (cf.out.output == "" || cf.out.output == "-") {
+		fmt.Fprintln(io.Stderr, "stacq crawl: warning: --partial has no effect without -o FILE (stdout keeps what it was sent anyway)")
+	}
 	if cf.state != "" && cf.partial {
 		return usagef("--state keeps -o as it is written already: --partial is not needed with it")
 	}
