@@ -131,7 +131,9 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
 	received, pageNo := 0, 0
 	pagesSeen := map[uint64]struct{}{} // hashes of the pages' items
-	var lastIDs []string               // collection+id of the previous page's items
+	// Hashes of the collection and id of the items of the page before,
+	// and of this page.
+	lastIDs, curIDs := map[uint64]struct{}{}, map[uint64]struct{}{}
 	var step func(r *request) pageStep[*RawPage]
 	step = func(r *request) pageStep[*RawPage] {
 		return func(ctx context.Context) (*RawPage, pageStep[*RawPage], error) {
@@ -157,7 +159,8 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 					return nil, nil, loop(true)
 				}
 				pagesSeen[h] = struct{}{}
-				lastIDs = p.dropDuplicates(lastIDs, cfg.dedupe)
+				p.dropDuplicates(seed, lastIDs, curIDs, cfg.dedupe)
+				lastIDs, curIDs = curIDs, lastIDs
 			}
 			n := len(p.Items)
 			if cfg.max > 0 && received+n >= cfg.max {
@@ -197,15 +200,21 @@ func pageHash(seed maphash.Seed, items []RawItem) uint64 {
 }
 
 // dropDuplicates counts (and with drop, removes) the items whose
-// collection and id were on the page before, given as before; it returns
-// this page's.
-func (p *RawPage) dropDuplicates(before []string, drop bool) []string {
-	keys := make([]string, 0, len(p.Items))
+// collection and id were on the page before, whose hashes are in before;
+// it fills this page's into cur.
+func (p *RawPage) dropDuplicates(seed maphash.Seed, before, cur map[uint64]struct{}, drop bool) {
+	clear(cur)
 	kept := p.Items[:0]
+	var h maphash.Hash
+	h.SetSeed(seed)
 	for _, it := range p.Items {
-		key := it.Collection + "\x00" + it.ID
-		keys = append(keys, key)
-		if it.ID != "" && contains(before, key) {
+		h.Reset()
+		h.WriteString(it.Collection)
+		h.WriteByte(0)
+		h.WriteString(it.ID)
+		key := h.Sum64()
+		cur[key] = struct{}{}
+		if _, dup := before[key]; dup && it.ID != "" {
 			p.Duplicates++
 			if drop {
 				continue
@@ -214,16 +223,6 @@ func (p *RawPage) dropDuplicates(before []string, drop bool) []string {
 		kept = append(kept, it)
 	}
 	p.Items = kept
-	return keys
-}
-
-func contains(keys []string, key string) bool {
-	for _, k := range keys {
-		if k == key {
-			return true
-		}
-	}
-	return false
 }
 
 // pageFetcher returns the fetch of one raw page. Each body is read whole
