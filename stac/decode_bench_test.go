@@ -102,3 +102,14 @@ func BenchmarkPageDecodeRaw(b *testing.B) {
 		items = p.Items
 	})
 }
+
+// The fetching goroutine's part of a page: the scan for its structure.
+func BenchmarkPageScan(b *testing.B) {
+	page := benchPage(b, 1000)
+	b.SetBytes(int64(len(page)))
+	perItem(b, 1000, func() {
+		if _, err := scanPage(page, "features"); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

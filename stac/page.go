@@ -47,6 +47,12 @@ type RawPage struct {
 	// InvalidUTF8 counts the invalid UTF-8 sequences of the page's body
 	// that were replaced by U+FFFD, so that the items are valid JSON.
 	InvalidUTF8 int
+
+	raw   []byte // the array of items as sent (see scanPage)
+	count int    // its elements
+	cut   int    // items to keep, -1 for all (WithMaxItems)
+	// decodeErr describes a failure to split the items.
+	decodeErr func(error) error
 }
 
 // ItemCollection decodes the page's items.
@@ -236,3 +242,5 @@ func orErr(err error, msg string) error {
 func WithRawPageReuse(on bool) Option {
 	return func(c *Client) { c.reuseRawPages = on }
 }
+
+func utf8Valid(b []byte) bool { return utf8.Valid(b) }

@@ -274,7 +274,7 @@ func FuzzSplitPage(f *testing.F) {
 			return
 		}
 		for i, it := range p.Items {
-			if !it.JSON.IsValid() || it.JSON[0] != '{' {
+			if !it.JSON.IsValid(jsontext.AllowDuplicateNames(true)) || it.JSON[0] != '{' {
 				t.Fatalf("item %d is not a JSON object: %q", i, it.JSON)
 			}
 			if oneLine := !bytes.ContainsAny(it.JSON, "\n\r\t"); it.Compact != oneLine {
@@ -297,4 +297,60 @@ func FuzzSplitPage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The scan and split of the pipeline agree with the one-pass split: the
+// same pages are refused, the same items found, the same page info read.
+func FuzzScanPage(f *testing.F) {
+	for _, s := range []string{
+		`{"features":[{"id":"a","x":"\\"]"},{"id":"b"}],"links":[]}`,
+		`{"features":[],"links":[{"rel":"next","href":"x"}],"numberMatched":3}`,
+		`{"features":null}`, `{"features":[1,2]}`, `{"features":[{"id":"a"}`, `{"features":[{"id":"a"}]} x`,
+		`{"feat\u0075res":[{"id":"u"}]}`, `{"features":[{"id":"a"},]}`, ` {"type":"FeatureCollection" , "features" : [ {"id" : "s"} ] } `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		want, werr := splitPage(body, "features", nil)
+		got, gerr := scanPage(body, "features")
+		if gerr == nil {
+			gerr = got.split("features", nil)
+		}
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("one-pass split: %v; scan and split: %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if len(got.Items) != len(want.Items) || got.count != len(want.Items) {
+			t.Fatalf("%d items (count %d), want %d", len(got.Items), got.count, len(want.Items))
+		}
+		for i := range got.Items {
+			g, w := got.Items[i], want.Items[i]
+			if g.ID != w.ID || g.Collection != w.Collection || !bytes.Equal(g.JSON, w.JSON) || g.Compact != w.Compact {
+				t.Fatalf("item %d: %+v, want %+v", i, g, w)
+			}
+		}
+		if !reflect.DeepEqual(got.PageInfo, want.PageInfo) {
+			t.Fatalf("page info %+v, want %+v", got.PageInfo, want.PageInfo)
+		}
+	})
+}
+
+// Every recorded page reads the same through the scan and split of the
+// pipeline as through the one-pass split.
+func TestScanPageRecorded(t *testing.T) {
+	for name, data := range recordedPages(t) {
+		want, err := splitPage(data, "features", nil)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		got, err := scanPage(data, "features")
+		if err == nil {
+			err = got.split("features", nil)
+		}
+		if err != nil || !reflect.DeepEqual(got.Items, want.Items) || !reflect.DeepEqual(got.PageInfo, want.PageInfo) || got.count != len(want.Items) {
+			t.Errorf("%s: scan and split differ from the one-pass split (%v)", name, err)
+		}
+	}
 }

@@ -115,7 +115,52 @@ func (c *Client) rawPages(ctx context.Context, first *request, array string, cfg
 		}
 	}
 	fetch := retried(c, c.pageFetcher(array, reuse))
-	return paged(ctx, c, c.pageChain(first, cfg, fetch))
+	return splitPages(paged(ctx, c, c.pageChain(first, cfg, fetch)), array, cfg, reuse)
+}
+
+// splitPages splits the items of the pages as the caller asks for them
+// (the fetching goroutine meanwhile reads the next page), cuts the page
+// that reaches the item cap, and counts (with cfg.dedupe, drops) the
+// items a page repeats from the page before. With reuse, the items of a
+// page are appended to those of the page two before, as its body is.
+func splitPages(pages iter.Seq2[*RawPage, error], array string, cfg listConfig, reuse bool) iter.Seq2[*RawPage, error] {
+	return func(yield func(*RawPage, error) bool) {
+		seed := maphash.MakeSeed()
+		// Hashes of the collection and id of the items of the page
+		// before, and of this page.
+		lastIDs, curIDs := map[uint64]struct{}{}, map[uint64]struct{}{}
+		var spare, last []RawItem
+		lastLen := 0
+		for p, err := range pages {
+			if err == nil {
+				items := spare[:0]
+				if !reuse {
+					items = make([]RawItem, 0, max(lastLen, p.count))
+				}
+				if err = p.split(array, items); err != nil {
+					err = p.decodeErr(err)
+				}
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if p.cut >= 0 && p.cut < len(p.Items) {
+				p.Items = p.Items[:p.cut]
+			}
+			if len(p.Items) > 0 {
+				p.dropDuplicates(seed, lastIDs, curIDs, cfg.dedupe)
+				lastIDs, curIDs = curIDs, lastIDs
+			}
+			lastLen = len(p.Items)
+			if reuse {
+				spare, last = last, p.Items
+			}
+			if !yield(p, nil) {
+				return
+			}
+		}
+	}
 }
 
 // pageChain is the paging loop as a chain of steps: each step fetches its
@@ -131,9 +176,6 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 	hash := func(r *request) uint64 { return maphash.String(seed, r.key()) }
 	received, pageNo := 0, 0
 	pagesSeen := map[uint64]struct{}{} // hashes of the pages' items
-	// Hashes of the collection and id of the items of the page before,
-	// and of this page.
-	lastIDs, curIDs := map[uint64]struct{}{}, map[uint64]struct{}{}
 	var step func(r *request) pageStep[*RawPage]
 	step = func(r *request) pageStep[*RawPage] {
 		return func(ctx context.Context) (*RawPage, pageStep[*RawPage], error) {
@@ -153,18 +195,17 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 				}
 				return &LoopError{URL: redact.URL(r.url), Page: pageNo, Items: received, Matched: m, SamePage: samePage}
 			}
-			if len(p.Items) > 0 {
-				h := pageHash(seed, p.Items)
+			if p.count > 0 {
+				h := maphash.Bytes(seed, p.raw)
 				if _, dup := pagesSeen[h]; dup {
 					return nil, nil, loop(true)
 				}
 				pagesSeen[h] = struct{}{}
-				p.dropDuplicates(seed, lastIDs, curIDs, cfg.dedupe)
-				lastIDs, curIDs = curIDs, lastIDs
 			}
-			n := len(p.Items)
+			n := p.count
+			p.cut = -1
 			if cfg.max > 0 && received+n >= cfg.max {
-				p.Items = p.Items[:cfg.max-received]
+				p.cut = cfg.max - received
 				return p, nil, nil
 			}
 			received += n
@@ -186,17 +227,6 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 		}
 	}
 	return step(first)
-}
-
-// pageHash hashes the items of a page, to tell a page that repeats an
-// earlier one.
-func pageHash(seed maphash.Seed, items []RawItem) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	for _, it := range items {
-		h.Write(it.JSON)
-	}
-	return h.Sum64()
 }
 
 // dropDuplicates counts (and with drop, removes) the items whose
@@ -233,9 +263,8 @@ func (p *RawPage) dropDuplicates(seed maphash.Seed, before, cur map[uint64]struc
 // starts only once the caller has asked for page k+1 (the prefetch hands a
 // page over only then), so page k is no longer in use.
 func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *request) (*RawPage, error) {
-	sizeHint, lastLen := 0, 0 // only the fetching goroutine uses these
+	sizeHint := 0 // only the fetching goroutine uses these
 	var spare, last []byte
-	var spareItems, lastItems []RawItem
 	return func(ctx context.Context, r *request) (*RawPage, error) {
 		resp, err := c.send(ctx, r)
 		if err != nil {
@@ -254,21 +283,16 @@ func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *re
 			return nil, c.readErr(r, resp, err)
 		}
 		sizeHint = len(body)
-		var items []RawItem
-		switch {
-		case reuse:
-			items = spareItems
-		case lastLen > 0:
-			items = make([]RawItem, 0, lastLen) // pages mostly have the same size
+		decodeErr := func(err error) error {
+			return &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
 		}
-		p, err := splitPage(body, array, items)
+		p, err := scanPage(body, array)
 		if err != nil {
-			return nil, &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
+			return nil, decodeErr(err)
 		}
-		lastLen = len(p.Items)
+		p.decodeErr = decodeErr
 		if reuse {
 			spare, last = last[:0], body
-			spareItems, lastItems = lastItems, p.Items
 		}
 		return p, nil
 	}
