@@ -83,6 +83,7 @@ func (n *node) child(name string, h hint) *node {
 		return n.fields[i].n
 	}
 	c := newNode(kNull, h)
+	name = strings.Clone(name) // name may share an item's text
 	n.index[name] = len(n.fields)
 	n.fields = append(n.fields, &field{name: name, n: c})
 	return c
