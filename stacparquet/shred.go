@@ -20,7 +20,9 @@ type shredder struct {
 	cols      [][]parquet.Value // per leaf column, the values of the rows since the last flush
 	rows      int               // rows since the last flush
 	arena     []byte            // bytes the values point into besides the items' text
-	tp        tape
+	tp        *tape             // the item's tape: own, or view
+	own       tape              // what items are parsed onto
+	view      tape              // an item parsed already (rowTape)
 	extras    []extra
 	bbox      []float64
 	seen      [][]bool // scratch per nesting depth
@@ -45,6 +47,7 @@ func newShredder(s *schema) *shredder {
 		geom:  s.root.lookup("geometry"),
 		bboxN: s.root.lookup("bbox"),
 	}
+	sh.tp = &sh.own
 	for i, name := range bboxNames {
 		sh.bboxF[i] = sh.bboxN.lookup(name)
 	}
@@ -76,11 +79,25 @@ func (sh *shredder) flush(cws []*parquet.ColumnWriter) error {
 // row shreds one item. Its values point into item, which must stay
 // unchanged until the next flush.
 func (sh *shredder) row(item []byte) error {
-	tp := &sh.tp
-	bad := func(err error) error { return fmt.Errorf("%w: %w", ErrInvalidItem, err) }
-	if err := tp.parse(item); err != nil {
-		return bad(err)
+	sh.tp = &sh.own
+	if err := sh.tp.parse(item); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
 	}
+	return sh.shred()
+}
+
+// rowTape shreds one item given as its tape: the entries toks of the text
+// (which must stay unchanged until the next flush).
+func (sh *shredder) rowTape(text []byte, toks []tok) error {
+	sh.view.text, sh.view.t = text, toks
+	sh.tp = &sh.view
+	return sh.shred()
+}
+
+// shred shreds the item on sh.tp.
+func (sh *shredder) shred() error {
+	tp := sh.tp
+	bad := func(err error) error { return fmt.Errorf("%w: %w", ErrInvalidItem, err) }
 	if tp.t[0].kind != '{' {
 		return bad(errors.New("not a JSON object"))
 	}
@@ -185,7 +202,7 @@ type extra struct {
 // into the root's columns.
 func (sh *shredder) properties(obj uint32, seen []bool) error {
 	root := sh.s.root
-	tp := &sh.tp
+	tp := sh.tp
 	end := tp.t[obj].next
 	guess := 0
 	for j := obj + 1; j < end; {
@@ -272,7 +289,7 @@ func (sh *shredder) value(n *node, i uint32, rep int) error {
 
 // walk shreds the value at tape entry i into n's columns.
 func (sh *shredder) walk(n *node, i uint32, rep, depth int) error {
-	tp := &sh.tp
+	tp := sh.tp
 	e := tp.t[i]
 	if e.kind == 'n' || (n.kind != kStruct && n.kind != kList) {
 		return sh.scalar(n, i, rep)
@@ -323,7 +340,7 @@ func (sh *shredder) walk(n *node, i uint32, rep, depth int) error {
 
 // scalar shreds a leaf value (or a null of any node) at tape entry i.
 func (sh *shredder) scalar(n *node, i uint32, rep int) error {
-	tp := &sh.tp
+	tp := sh.tp
 	e := &tp.t[i]
 	if e.kind == 'n' {
 		sh.null(n, rep, n.def-1)

@@ -437,6 +437,11 @@ type dataset struct {
 	closed   bool
 	closeErr error
 
+	spec         *speculation // row groups encoded while items are written
+	speculations int          // how many were started
+	specFailed   bool         // no more speculation
+	promoted     bool         // Close used the speculative encoding
+
 	// WriterOptions.Concurrent: the items queued for the goroutine that
 	// adds them, and the first error it met.
 	queue    chan []byte
@@ -581,8 +586,14 @@ func (ds *dataset) add(item []byte) error {
 	}
 	if inFile%int64(ds.opts.rowGroupSize()) == 0 {
 		p.marks = append(p.marks, spoolMark{off: off, item: p.count})
+		if k := len(p.marks) - 1; k > 0 {
+			ds.rowGroupSpooled(p, k)
+		}
 	}
 	p.count++
+	if sp := ds.spec; sp != nil {
+		sp.add(item, &ds.inf.tp)
+	}
 	return nil
 }
 
@@ -646,6 +657,7 @@ func escapePartitionValue(s string) string {
 
 func (ds *dataset) abort() {
 	ds.drain()
+	ds.stopSpeculation()
 	ds.closed = true
 	if ds.closeErr == nil {
 		ds.closeErr = errors.New("stacparquet: writer aborted")
@@ -661,10 +673,12 @@ func (ds *dataset) close(ctx context.Context, next func(*partition) (io.Writer, 
 	ds.closed = true
 	if err := ds.drain(); err != nil {
 		ds.closeErr = err
+		ds.stopSpeculation()
 		ds.spools.removeAll()
 		return err
 	}
 	ds.closeErr = ds.writeAll(ctx, next)
+	ds.stopSpeculation()
 	ds.spools.removeAll()
 	return ds.closeErr
 }
@@ -684,11 +698,26 @@ func (ds *dataset) writeAll(ctx context.Context, next func(*partition) (io.Write
 		keys = []string{""}
 		ds.parts[""] = &partition{spool: ds.spools.add()}
 	}
-	fw := newFileWriter(ds, final, colls)
-	if err := fw.run(ctx, keys, next); err != nil {
+	fw, err := ds.promote(ctx, final, colls, keys, next)
+	if fw == nil && err == nil {
+		fw = newFileWriter(ds, final, colls)
+		err = fw.write(ctx, keys, next)
+	}
+	if fw != nil {
+		ds.mu.Lock()
+		ds.stats.Items, ds.stats.Files = fw.items, fw.files
+		ds.stats.TruncatedTimes = 0
+		for _, sh := range fw.workers {
+			ds.stats.TruncatedTimes += sh.truncated
+		}
+		ds.mu.Unlock()
+	}
+	if err != nil {
 		return err
 	}
-	for _, c := range final.root.jsonColumns("", nil) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	for _, c := range fw.s.root.jsonColumns("", nil) {
 		ds.stats.JSONColumns = append(ds.stats.JSONColumns, JSONColumn{
 			Path: strings.TrimPrefix(c.path, "."), Kinds: c.kinds, Values: c.node.jsonVals.Load(),
 		})
@@ -860,6 +889,12 @@ type fileWriter struct {
 	pq      *parquet.Schema
 	colls   map[string][]byte
 	workers []*shredder
+
+	// Of the committer.
+	open  func(*partition) (io.Writer, error) // the output of a partition's next file
+	cur   *outFile                            // the file being written
+	items int64                               // rows committed
+	files int                                 // files finished
 }
 
 // rowChunk is how many rows are shredded before their values are written
@@ -909,6 +944,9 @@ func (fw *fileWriter) newFile() *outFile {
 			parquet.Compression(fw.ds.codec),
 			parquet.MaxRowsPerRowGroup(int64(fw.ds.opts.rowGroupSize())),
 			parquet.PageBufferSize(64<<10),
+			// The pages' min and max are in the column index (and the
+			// row groups' statistics): not again in each page header.
+			parquet.DataPageStatistics(false),
 			parquet.CreatedBy("stacq", "", ""),
 		),
 		out:         out,
@@ -927,6 +965,10 @@ type rgTask struct {
 	off, end int64 // its items' stretch of the spool
 	item     int64 // the partition's item it starts with
 	rows     int64
+	// When set, the items come from there with their tapes instead of
+	// the spool; rows is set when it is closed.
+	batches chan *itemBatch
+	free    chan *itemBatch // where the batches read go back
 
 	rg     *parquet.ConcurrentRowGroupWriter
 	types  map[string]struct{}
@@ -936,34 +978,101 @@ type rgTask struct {
 	err    error
 }
 
+// task is the row group that starts at mark k of partition p; its items
+// end at the next mark, or at the end of the spool (which must then be
+// complete).
+func (ds *dataset) task(p *partition, k int) *rgTask {
+	m := p.marks[k]
+	end, endItem := p.spool.size, p.count
+	if k+1 < len(p.marks) {
+		end, endItem = p.marks[k+1].off, p.marks[k+1].item
+	}
+	return &rgTask{
+		p: p, first: m.item == 0 || (ds.maxRows > 0 && m.item%ds.maxRows == 0),
+		off: m.off, end: end, item: m.item, rows: endItem - m.item,
+	}
+}
+
 // tasks lists the row groups of the partitions, in the order of the files.
-func (fw *fileWriter) tasks(keys []string) []*rgTask {
+func (ds *dataset) tasks(keys []string) []*rgTask {
 	var out []*rgTask
 	for _, key := range keys {
-		p := fw.ds.parts[key]
+		p := ds.parts[key]
 		if len(p.marks) == 0 { // no items: an empty file
-			out = append(out, &rgTask{seq: len(out), p: p, first: true})
+			out = append(out, &rgTask{p: p, first: true})
 			continue
 		}
-		for k, m := range p.marks {
-			end, endItem := p.spool.size, p.count
-			if k+1 < len(p.marks) {
-				end, endItem = p.marks[k+1].off, p.marks[k+1].item
-			}
-			out = append(out, &rgTask{
-				seq: len(out), p: p, first: m.item == 0 || (fw.ds.maxRows > 0 && m.item%fw.ds.maxRows == 0),
-				off: m.off, end: end, item: m.item, rows: endItem - m.item,
-			})
+		for k := range p.marks {
+			out = append(out, ds.task(p, k))
 		}
 	}
 	return out
 }
 
-// run writes the files of the partitions of those keys.
-func (fw *fileWriter) run(ctx context.Context, keys []string, next func(*partition) (io.Writer, string, error)) error {
+// taskQueue is the row groups a pipeline encodes, in file order; tasks can
+// be added while it runs.
+type taskQueue struct {
+	mu     sync.Mutex
+	tasks  []*rgTask
+	closed bool
+	wake   chan struct{}
+}
+
+func newTaskQueue() *taskQueue { return &taskQueue{wake: make(chan struct{}, 1)} }
+
+func (q *taskQueue) push(ts ...*rgTask) {
+	q.mu.Lock()
+	for _, t := range ts {
+		t.seq = len(q.tasks)
+		q.tasks = append(q.tasks, t)
+	}
+	q.mu.Unlock()
+	q.signal()
+}
+
+// close says that no task will be added.
+func (q *taskQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *taskQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// get waits for task i; ok is false when there is none (the queue is
+// closed with fewer tasks, or ctx is done).
+func (q *taskQueue) get(ctx context.Context, i int) (t *rgTask, ok bool) {
+	for {
+		q.mu.Lock()
+		if i < len(q.tasks) {
+			t = q.tasks[i]
+			q.mu.Unlock()
+			return t, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		select {
+		case <-q.wake:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+}
+
+// pipeline encodes the tasks of q with the workers and commits them in
+// order, until q is closed and every task is committed, or an error.
+func (fw *fileWriter) pipeline(ctx context.Context, q *taskQueue) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tasks := fw.tasks(keys)
 	nw := len(fw.workers)
 	// At most nw+1 row groups are encoded or waiting to be committed.
 	slots := make(chan struct{}, nw+1)
@@ -973,7 +1082,11 @@ func (fw *fileWriter) run(ctx context.Context, keys []string, next func(*partiti
 	go func() {
 		defer close(todo)
 		var f *outFile
-		for _, t := range tasks {
+		for i := 0; ; i++ {
+			t, ok := q.get(ctx, i)
+			if !ok {
+				return
+			}
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
@@ -1007,7 +1120,6 @@ func (fw *fileWriter) run(ctx context.Context, keys []string, next func(*partiti
 		close(done)
 	}()
 
-	var cur *outFile
 	pending := map[int]*rgTask{}
 	want := 0
 	var err error
@@ -1023,7 +1135,7 @@ func (fw *fileWriter) run(ctx context.Context, keys []string, next func(*partiti
 			}
 			delete(pending, want)
 			want++
-			if err = fw.commit(nt, &cur, next); err != nil {
+			if err = fw.commit(nt); err != nil {
 				cancel()
 				break
 			}
@@ -1033,47 +1145,61 @@ func (fw *fileWriter) run(ctx context.Context, keys []string, next func(*partiti
 	if err == nil {
 		err = ctx.Err()
 	}
+	return err
+}
+
+// write writes the files of the partitions of those keys, asking next for
+// the output of each.
+func (fw *fileWriter) write(ctx context.Context, keys []string, next func(*partition) (io.Writer, string, error)) error {
+	fw.open = func(p *partition) (io.Writer, error) {
+		w, _, err := next(p)
+		return w, err
+	}
+	q := newTaskQueue()
+	q.push(fw.ds.tasks(keys)...)
+	q.close()
+	err := fw.pipeline(ctx, q)
 	if err != nil {
-		if cur != nil {
-			cur.pw.Close()
+		if fw.cur != nil {
+			fw.cur.pw.Close()
 		}
 		return err
 	}
-	if cur != nil {
-		return fw.finish(cur)
+	if fw.cur != nil {
+		return fw.finish(fw.cur)
 	}
 	return nil
 }
 
 // commit adds an encoded row group to its file, opening the file first
 // when it is its first row group (and finishing the file before).
-func (fw *fileWriter) commit(t *rgTask, cur **outFile, next func(*partition) (io.Writer, string, error)) error {
+func (fw *fileWriter) commit(t *rgTask) error {
 	if t.err != nil {
 		return t.err
 	}
 	if t.first {
-		if *cur != nil {
-			f := *cur
-			*cur = nil
+		if fw.cur != nil {
+			f := fw.cur
+			fw.cur = nil
 			if err := fw.finish(f); err != nil {
 				return err
 			}
 		}
-		w, _, err := next(t.p)
+		w, err := fw.open(t.p)
 		if err != nil {
 			return err
 		}
 		t.file.out.w = w
-		*cur = t.file
+		fw.cur = t.file
 	}
-	f := *cur
+	f := fw.cur
 	if t.rows > 0 {
 		if _, err := t.rg.Commit(); err != nil {
 			return fmt.Errorf("stacparquet: writing rows: %w", err)
 		}
 	}
 	f.rows += t.rows
-	fw.ds.stats.Items += t.rows
+	fw.items += t.rows
 	for k := range t.types {
 		f.types[k] = struct{}{}
 	}
@@ -1088,7 +1214,7 @@ func (fw *fileWriter) commit(t *rgTask, cur **outFile, next func(*partition) (io
 
 // encode shreds and encodes the items of a row group.
 func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *[]byte) error {
-	if t.rows == 0 {
+	if t.batches == nil && t.rows == 0 { // (rows is set later for batches)
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -1097,6 +1223,9 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 	t.types, t.colls = map[string]struct{}{}, map[string]struct{}{}
 	t.rg = t.file.pw.BeginRowGroup()
 	cws := t.rg.ColumnWriters()
+	if t.batches != nil {
+		return fw.encodeBatches(ctx, sh, t, cws)
+	}
 	f, err := os.Open(t.p.spool.path)
 	if err != nil {
 		return fmt.Errorf("stacparquet: spool: %w", err)
@@ -1147,14 +1276,7 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 				return fmt.Errorf("stacparquet: spooled item %d: %w", t.item+n+1, err)
 			}
 			n++
-			if sh.hasGeom {
-				t.types[sh.g.typeName()] = struct{}{}
-				sh.g.bounds(&t.bounds)
-			}
-			if sh.collection != "" {
-				t.colls[sh.collection] = struct{}{}
-			}
-			t.cross = t.cross || sh.crossing
+			t.note(sh)
 			if sh.rows == rowChunk {
 				if err := sh.flush(cws); err != nil {
 					return err
@@ -1174,6 +1296,77 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 	return nil
 }
 
+// encodeBatches shreds and encodes the items of a row group handed with
+// their tapes.
+func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask, cws []*parquet.ColumnWriter) error {
+	var n int64
+	for {
+		var b *itemBatch
+		var ok bool
+		select {
+		case b, ok = <-t.batches:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if !ok {
+			break
+		}
+		var start itemEnd
+		for _, end := range b.ends {
+			if err := sh.rowTape(b.text[start.text:end.text], b.toks[start.toks:end.toks]); err != nil {
+				return fmt.Errorf("stacparquet: item %d: %w", t.item+n+1, err)
+			}
+			start = end
+			n++
+			t.note(sh)
+		}
+		if err := sh.flush(cws); err != nil {
+			return err
+		}
+		b.reset()
+		select {
+		case t.free <- b:
+		default:
+		}
+	}
+	if n != t.rows {
+		return fmt.Errorf("stacparquet: internal error: %d items where %d were written", n, t.rows)
+	}
+	return nil
+}
+
+// note adds the last row shredded to what the row group adds to its
+// file's metadata.
+func (t *rgTask) note(sh *shredder) {
+	if sh.hasGeom {
+		t.types[sh.g.typeName()] = struct{}{}
+		sh.g.bounds(&t.bounds)
+	}
+	if sh.collection != "" {
+		t.colls[sh.collection] = struct{}{}
+	}
+	t.cross = t.cross || sh.crossing
+}
+
+// itemBatch is items with their tapes, rowChunk at most.
+type itemBatch struct {
+	text []byte
+	toks []tok // the tapes, one after the other
+	ends []itemEnd
+}
+
+// itemEnd is where an item ends in an itemBatch's text and tapes.
+type itemEnd struct{ text, toks int }
+
+func (b *itemBatch) reset() { b.text, b.toks, b.ends = b.text[:0], b.toks[:0], b.ends[:0] }
+
+// add appends an item and its tape.
+func (b *itemBatch) add(item []byte, tp *tape) {
+	b.text = append(b.text, item...)
+	b.toks = append(b.toks, tp.t...)
+	b.ends = append(b.ends, itemEnd{len(b.text), len(b.toks)})
+}
+
 // finish writes the rest of a file and its metadata.
 func (fw *fileWriter) finish(f *outFile) error {
 	geo, err := geoMetadataJSON(fw.s, f)
@@ -1187,11 +1380,6 @@ func (fw *fileWriter) finish(f *outFile) error {
 	if err := f.pw.Close(); err != nil {
 		return fmt.Errorf("stacparquet: writing the file: %w", err)
 	}
-	fw.ds.stats.Files++
-	var truncated int64
-	for _, sh := range fw.workers {
-		truncated += sh.truncated
-	}
-	fw.ds.stats.TruncatedTimes = truncated
+	fw.files++
 	return nil
 }

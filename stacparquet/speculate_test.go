@@ -1,0 +1,113 @@
+package stacparquet
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestSpeculation: row groups encoded while items are written are kept
+// when the schema did not change, thrown away and encoded again when it
+// did; the file reads back the same either way.
+func TestSpeculation(t *testing.T) {
+	plain := func(i int) []byte {
+		return item(fmt.Sprint("i", i), "c", fmt.Sprintf(`"datetime":"2023-01-01T00:00:00Z","n":%d,"s":"x%d"`, i, i))
+	}
+	tests := []struct {
+		name         string
+		n            int
+		odd          map[int]string // item → its extra properties
+		concurrent   bool
+		promoted     bool
+		speculations int
+		rowGroup     int
+	}{
+		{name: "same schema", n: 55, promoted: true, speculations: 1},
+		{name: "same schema, concurrent", n: 55, concurrent: true, promoted: true, speculations: 1},
+		{name: "a single row group", n: 10, speculations: 0},
+		{name: "new property in the second row group", n: 55, odd: map[int]string{15: `"new":true`}, promoted: true, speculations: 2},
+		{name: "widened in the last row group", n: 55, odd: map[int]string{52: `"n2":1.5`, 53: `"n":1.5`}, speculations: 1},
+		{name: "widened in the last row group, concurrent", n: 55, odd: map[int]string{53: `"n":1.5`}, concurrent: true, speculations: 1},
+		{name: "null only then present", n: 45, odd: map[int]string{3: `"z":null`, 33: `"z":{"a":[1]}`}, promoted: true, speculations: 2},
+		{name: "changes in every row group", n: 75, odd: map[int]string{5: `"a":1`, 15: `"b":1`, 25: `"c":1`, 35: `"d":1`, 45: `"e":1`, 55: `"f":1`}, speculations: maxSpeculations},
+		{name: "widened while written, large row groups", n: 3500, rowGroup: 1000, odd: map[int]string{1500: `"n":1.5`}, promoted: true, speculations: 2},
+		{name: "widened in the last large row group", n: 3500, rowGroup: 1000, odd: map[int]string{3001: `"n":1.5`}, speculations: 1},
+		{name: "JSON column gains a kind", n: 45, odd: map[int]string{1: `"j":1`, 2: `"j":"x"`, 33: `"j":[1]`}, promoted: true, speculations: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var items [][]byte
+			for i := range tc.n {
+				it := plain(i)
+				if extra, ok := tc.odd[i]; ok {
+					it = item(fmt.Sprint("i", i), "c", `"datetime":"2023-01-01T00:00:00Z","s":"y",`+extra)
+				}
+				items = append(items, it)
+			}
+			path := filepath.Join(t.TempDir(), "s.parquet")
+			w, err := Create(path, WriterOptions{TempDir: t.TempDir(), RowGroupSize: cmp.Or(tc.rowGroup, 10), Concurrent: tc.concurrent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				if err := w.Write(it); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if w.ds.promoted != tc.promoted || w.ds.speculations != tc.speculations {
+				t.Errorf("promoted %t after %d speculations, want %t after %d", w.ds.promoted, w.ds.speculations, tc.promoted, tc.speculations)
+			}
+			st := w.Stats()
+			if st.Items != int64(tc.n) || st.Files != 1 {
+				t.Errorf("stats %+v", st)
+			}
+			checkRoundTrip(t, items, readAll(t, path, Filter{}))
+			if len(tc.odd) > 0 && tc.name == "JSON column gains a kind" {
+				if len(st.JSONColumns) != 1 || len(st.JSONColumns[0].Kinds) != 3 || st.JSONColumns[0].Values != 3 {
+					t.Errorf("JSON columns %+v", st.JSONColumns)
+				}
+			}
+		})
+	}
+}
+
+// TestSpeculationStops: a writer aborted, or closed with a context done,
+// while row groups are being encoded leaves nothing behind.
+func TestSpeculationStops(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		dir := t.TempDir()
+		w, err := Create(dir+"/x.parquet", WriterOptions{TempDir: dir, RowGroupSize: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gridItems(200) {
+			if err := w.Write(g.json); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.ds.spec == nil {
+			t.Fatal("no speculation")
+		}
+		if abort {
+			if err := w.Abort(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := w.CloseContext(ctx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("CloseContext = %v", err)
+			}
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("abort %t: left behind: %v", abort, entries)
+		}
+	}
+}
