@@ -66,9 +66,13 @@ const (
 // onto the tape.
 func (tp *tape) parse(b []byte) error {
 	tp.text = b
-	t := tp.t[:0]
-	stack := tp.stack[:0]
-	defer func() { tp.t, tp.stack = t, stack }()
+	t, stack, err := scanJSON(b, tp.t[:0], tp.stack[:0])
+	tp.t, tp.stack = t, stack
+	return err
+}
+
+// scanJSON appends the values of b to t (stack is scratch).
+func scanJSON(b []byte, t []tok, stack []uint32) ([]tok, []uint32, error) {
 	n := len(b)
 	i := skipSpace(b, 0)
 	state := stValue
@@ -76,14 +80,14 @@ func (tp *tape) parse(b []byte) error {
 		switch state {
 		case stValue:
 			if i >= n {
-				return jsonErr(b, i, "")
+				return t, stack, jsonErr(b, i, "")
 			}
 			c := b[i]
 			idx := uint32(len(t))
 			switch c {
 			case '{', '[':
 				if len(stack) >= maxNesting {
-					return jsonErr(b, i, "nesting too deep")
+					return t, stack, jsonErr(b, i, "nesting too deep")
 				}
 				t = append(t, tok{kind: c, start: uint32(i)})
 				stack = append(stack, idx)
@@ -102,7 +106,7 @@ func (tp *tape) parse(b []byte) error {
 			case '"':
 				end, esc, err := scanString(b, i)
 				if err != nil {
-					return err
+					return t, stack, err
 				}
 				var fl byte
 				if esc {
@@ -119,14 +123,14 @@ func (tp *tape) parse(b []byte) error {
 					lit = "false"
 				}
 				if n-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-					return jsonErr(b, i, "invalid literal")
+					return t, stack, jsonErr(b, i, "invalid literal")
 				}
 				t = append(t, tok{kind: c, start: uint32(i), end: uint32(i + len(lit)), next: idx + 1})
 				i += len(lit)
 			default:
 				end, fl, err := scanNumber(b, i)
 				if err != nil {
-					return err
+					return t, stack, err
 				}
 				t = append(t, tok{kind: '0', flags: fl, start: uint32(i), end: uint32(end), next: idx + 1})
 				i = end
@@ -135,13 +139,13 @@ func (tp *tape) parse(b []byte) error {
 		case stAfter:
 			if len(stack) == 0 {
 				if i = skipSpace(b, i); i != n {
-					return jsonErr(b, i, "more than one JSON value")
+					return t, stack, jsonErr(b, i, "more than one JSON value")
 				}
-				return nil
+				return t, stack, nil
 			}
 			i = skipSpace(b, i)
 			if i >= n {
-				return jsonErr(b, i, "")
+				return t, stack, jsonErr(b, i, "")
 			}
 			top := stack[len(stack)-1]
 			open := t[top].kind
@@ -158,15 +162,15 @@ func (tp *tape) parse(b []byte) error {
 				t[top].end, t[top].next = uint32(i), uint32(len(t))
 				stack = stack[:len(stack)-1]
 			default:
-				return jsonErr(b, i, "invalid character after a value")
+				return t, stack, jsonErr(b, i, "invalid character after a value")
 			}
 		case stName:
 			if i >= n || b[i] != '"' {
-				return jsonErr(b, i, "invalid character where an object name is expected")
+				return t, stack, jsonErr(b, i, "invalid character where an object name is expected")
 			}
 			end, esc, err := scanString(b, i)
 			if err != nil {
-				return err
+				return t, stack, err
 			}
 			var fl byte
 			if esc {
@@ -176,7 +180,7 @@ func (tp *tape) parse(b []byte) error {
 			t = append(t, tok{kind: '"', flags: fl, start: uint32(i), end: uint32(end), next: idx + 1})
 			i = skipSpace(b, end)
 			if i >= n || b[i] != ':' {
-				return jsonErr(b, i, "invalid character after an object name")
+				return t, stack, jsonErr(b, i, "invalid character after an object name")
 			}
 			i = skipSpace(b, i+1)
 			state = stValue
