@@ -50,6 +50,10 @@ const hotBatches = 8
 // maxSpeculations is how many times encoding starts with a new schema.
 const maxSpeculations = 3
 
+// specCheckItems is how many items at least are written between two
+// comparisons of the schema (a variable for tests).
+var specCheckItems int64 = 2048
+
 func (ds *dataset) speculates() bool { return len(ds.keys) == 0 && ds.maxRows == 0 }
 
 // rowGroupSpooled is called when mark k of p is added: the row groups
@@ -58,15 +62,25 @@ func (ds *dataset) rowGroupSpooled(p *partition, k int) {
 	if !ds.speculates() || ds.specFailed {
 		return
 	}
+	// The schema is compared at row groups at least specCheckItems items
+	// apart (comparing costs a copy of it); speculation starts after that
+	// many items too.
+	check := p.count-ds.specChecked >= specCheckItems
 	if sp := ds.spec; sp != nil {
 		sp.closeHot()
-		if sp.failed() || !ds.schema.finalize().sameAs(sp.s) {
-			ds.stopSpeculation()
-		} else {
+		if !sp.failed() && (!check || ds.schema.finalize().sameAs(sp.s)) {
+			if check {
+				ds.specChecked = p.count
+			}
 			sp.startHot(k)
 			return
 		}
+		ds.stopSpeculation()
 	}
+	if !check {
+		return
+	}
+	ds.specChecked = p.count
 	if ds.speculations == maxSpeculations {
 		ds.specFailed = true
 		return

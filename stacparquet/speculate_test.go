@@ -14,6 +14,8 @@ import (
 // when the schema did not change, thrown away and encoded again when it
 // did; the file reads back the same either way.
 func TestSpeculation(t *testing.T) {
+	defer func(n int64) { specCheckItems = n }(specCheckItems)
+	specCheckItems = 0
 	plain := func(i int) []byte {
 		return item(fmt.Sprint("i", i), "c", fmt.Sprintf(`"datetime":"2023-01-01T00:00:00Z","n":%d,"s":"x%d"`, i, i))
 	}
@@ -81,6 +83,8 @@ func TestSpeculation(t *testing.T) {
 // TestSpeculationStops: a writer aborted, or closed with a context done,
 // while row groups are being encoded leaves nothing behind.
 func TestSpeculationStops(t *testing.T) {
+	defer func(n int64) { specCheckItems = n }(specCheckItems)
+	specCheckItems = 0
 	for _, abort := range []bool{false, true} {
 		dir := t.TempDir()
 		w, err := Create(dir+"/x.parquet", WriterOptions{TempDir: dir, RowGroupSize: 5})

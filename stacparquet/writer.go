@@ -439,6 +439,7 @@ type dataset struct {
 
 	spec         *speculation // row groups encoded while items are written
 	speculations int          // how many were started
+	specChecked  int64        // the item count when the schema was last compared
 	specFailed   bool         // no more speculation
 	promoted     bool         // Close used the speculative encoding
 
@@ -924,6 +925,21 @@ type outFile struct {
 	bounds      bounds
 	collections map[string]struct{}
 	crossing    bool // some bbox crosses the antimeridian
+
+	mu   sync.Mutex
+	idle []*parquet.ConcurrentRowGroupWriter // committed, to reuse
+}
+
+// rowGroup returns an empty row group writer of the file.
+func (f *outFile) rowGroup() *parquet.ConcurrentRowGroupWriter {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.idle); n > 0 {
+		rg := f.idle[n-1]
+		f.idle = f.idle[:n-1]
+		return rg
+	}
+	return f.pw.BeginRowGroup()
 }
 
 // lazyWriter is the output of a file's parquet.Writer, known only once the
@@ -1197,6 +1213,9 @@ func (fw *fileWriter) commit(t *rgTask) error {
 		if _, err := t.rg.Commit(); err != nil {
 			return fmt.Errorf("stacparquet: writing rows: %w", err)
 		}
+		f.mu.Lock()
+		f.idle = append(f.idle, t.rg)
+		f.mu.Unlock()
 	}
 	f.rows += t.rows
 	fw.items += t.rows
@@ -1221,7 +1240,7 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 		return err
 	}
 	t.types, t.colls = map[string]struct{}{}, map[string]struct{}{}
-	t.rg = t.file.pw.BeginRowGroup()
+	t.rg = t.file.rowGroup()
 	cws := t.rg.ColumnWriters()
 	if t.batches != nil {
 		return fw.encodeBatches(ctx, sh, t, cws)
