@@ -338,16 +338,19 @@ func (in *inferrer) properties(root *node, obj uint32, info *itemInfo) error {
 		fi := root.fieldTok(tp, nameTok, guess)
 		var c *node
 		var name string
+		var core bool
 		if fi >= 0 {
-			c, name = root.fields[fi].n, root.fields[fi].name
+			f := root.fields[fi]
+			c, name, core = f.n, f.name, f.core
 			guess = fi + 1
 			if c.seen == in.seq {
 				return fmt.Errorf("%w: item %q: property %s appears twice", ErrInvalidItem, info.id, tp.raw(nameTok))
 			}
 		} else {
 			name = tp.view(nameTok)
+			core = isCore(name)
 		}
-		if isCore(name) {
+		if core {
 			info.dropped++
 			continue
 		}
