@@ -20,6 +20,7 @@ type shredder struct {
 	cols      [][]parquet.Value // per leaf column, the values of the rows since the last flush
 	rows      int               // rows since the last flush
 	arena     []byte            // bytes the values point into besides the items' text
+	text      []byte            // the text of the items since the last flush
 	tp        *tape             // the item's tape: own, or view
 	own       tape              // what items are parsed onto
 	view      tape              // an item parsed already (rowTape)
@@ -72,24 +73,37 @@ func (sh *shredder) flush(cws []*parquet.ColumnWriter) error {
 		sh.cols[c] = vals[:0]
 	}
 	sh.rows = 0
-	sh.arena = sh.arena[:0]
+	sh.arena, sh.text = sh.arena[:0], sh.text[:0]
 	return nil
 }
 
-// row shreds one item. Its values point into item, which must stay
-// unchanged until the next flush.
+// reset drops the rows shredded since the last flush.
+func (sh *shredder) reset() {
+	for c := range sh.cols {
+		sh.cols[c] = sh.cols[c][:0]
+	}
+	sh.rows = 0
+	sh.arena, sh.text = sh.arena[:0], sh.text[:0]
+}
+
+// row shreds one item (copied: its values point into the copy until the
+// next flush).
 func (sh *shredder) row(item []byte) error {
+	start := len(sh.text)
+	sh.text = append(sh.text, item...)
 	sh.tp = &sh.own
-	if err := sh.tp.parse(item); err != nil {
+	if err := sh.tp.parse(sh.text[start:]); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
 	}
 	return sh.shred()
 }
 
 // rowTape shreds one item given as its tape: the entries toks of the text
-// (which must stay unchanged until the next flush).
+// (copied, as by row; toks is used only until it returns).
 func (sh *shredder) rowTape(text []byte, toks []tok) error {
-	sh.view.text, sh.view.t = text, toks
+	start := len(sh.text)
+	sh.text = append(sh.text, text...)
+	sh.view.text, sh.view.t = sh.text[start:], toks
 	sh.tp = &sh.view
 	return sh.shred()
 }

@@ -37,15 +37,17 @@ type speculation struct {
 
 	// The row group whose items are being written: they are handed to
 	// its worker with their tapes, which saves parsing them again.
-	hot   *rgTask
-	rows  int64      // its items so far
-	batch *itemBatch // the batch being filled
-	free  chan *itemBatch
+	hot      *rgTask
+	batch    *itemBatch // the batch being filled
+	batchOff int64      // where its first item is in the spool
+	batches  int        // batches made
+	free     chan *itemBatch
 }
 
-// hotBatches is how many batches of items wait for a worker at most (the
-// writer waits when they are all taken).
-const hotBatches = 8
+// hotBatches is how many batches of items (of rowChunk items and their
+// tapes, 0.7 MB for Sentinel-2 items) there are at most, waiting for
+// workers or being read (a variable for tests).
+var hotBatches = 16
 
 // maxSpeculations is how many times encoding starts with a new schema.
 const maxSpeculations = 3
@@ -56,43 +58,52 @@ var specCheckItems int64 = 2048
 
 func (ds *dataset) speculates() bool { return len(ds.keys) == 0 && ds.maxRows == 0 }
 
-// rowGroupSpooled is called when mark k of p is added: the row groups
-// before it are spooled.
-func (ds *dataset) rowGroupSpooled(p *partition, k int) {
+// speculate is called when an item is spooled (at offset off, starting a
+// row group when newMark).
+func (ds *dataset) speculate(p *partition, newMark bool, item []byte, off int64) {
 	if !ds.speculates() || ds.specFailed {
 		return
 	}
-	// The schema is compared at row groups at least specCheckItems items
-	// apart (comparing costs a copy of it); speculation starts after that
-	// many items too.
-	check := p.count-ds.specChecked >= specCheckItems
-	if sp := ds.spec; sp != nil {
-		sp.closeHot()
-		if !sp.failed() && (!check || ds.schema.finalize().sameAs(sp.s)) {
+	k := len(p.marks) - 1
+	sp := ds.spec
+	if sp != nil && newMark {
+		// The hot row group is complete. The schema is compared at
+		// row groups at least specCheckItems items apart (comparing costs
+		// a copy of it).
+		sp.closeHot(off, p.count-1)
+		check := p.count-1-ds.specChecked >= specCheckItems
+		if sp.failed() || (check && !ds.schema.finalize().sameAs(sp.s)) {
+			ds.stopSpeculation()
+			sp = nil
+		} else {
 			if check {
-				ds.specChecked = p.count
+				ds.specChecked = p.count - 1
 			}
-			sp.startHot(k)
-			return
+			sp.startHot(k, off)
 		}
-		ds.stopSpeculation()
 	}
-	if !check {
+	if sp != nil {
+		sp.add(item, &ds.inf.tp, off)
 		return
 	}
-	ds.specChecked = p.count
+	// Start (again, right after a stop), after specCheckItems items.
 	if ds.speculations == maxSpeculations {
 		ds.specFailed = true
 		return
 	}
+	if ds.speculations == 0 && p.count < specCheckItems {
+		return
+	}
 	ds.speculations++
+	ds.specChecked = p.count
 	if err := ds.startSpeculation(p, k); err != nil {
 		ds.specFailed = true
 	}
 }
 
-// startSpeculation encodes the row groups before mark k of p from the
-// spool, and the next one from the items as they are written.
+// startSpeculation encodes the row groups before mark k of p, and what is
+// spooled of the next one, from the spool, and the rest of that one from
+// the items as they are written.
 func (ds *dataset) startSpeculation(p *partition, k int) error {
 	if err := p.spool.flushBuffer(); err != nil {
 		return err
@@ -106,71 +117,91 @@ func (ds *dataset) startSpeculation(p *partition, k int) error {
 	sp := &speculation{
 		s: s, fw: newFileWriter(ds, s, nil), q: newTaskQueue(), p: p,
 		tmp: tmp, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		free: make(chan *itemBatch, hotBatches+2),
+		free: make(chan *itemBatch, hotBatches),
 	}
 	sp.fw.open = func(*partition) (io.Writer, error) { return tmp, nil }
 	for i := range k {
 		sp.q.push(ds.task(p, i))
 	}
-	sp.startHot(k)
+	sp.startHot(k, p.spool.size)
 	go func() {
 		defer close(sp.done)
 		sp.err = sp.fw.pipeline(ctx, sp.q)
 		cancel() // so that nothing waits to hand it items
-
 	}()
 	ds.spec = sp
 	return nil
 }
 
-// startHot starts the row group of mark k, whose items are handed to it.
-func (sp *speculation) startHot(k int) {
+// startHot starts the row group of mark k, whose items to prefixEnd are
+// spooled, and whose next ones are handed to it.
+func (sp *speculation) startHot(k int, prefixEnd int64) {
 	m := sp.p.marks[k]
 	sp.hot = &rgTask{
-		p: sp.p, first: m.item == 0, off: m.off, item: m.item,
+		p: sp.p, first: m.item == 0, off: m.off, item: m.item, prefixEnd: prefixEnd, suffix: -1,
 		batches: make(chan *itemBatch, hotBatches), free: sp.free,
 	}
-	sp.rows = 0
 	sp.q.push(sp.hot)
 }
 
-// add hands an item, spooled, and its tape to the hot row group.
-func (sp *speculation) add(item []byte, tp *tape) {
-	if sp.hot == nil {
+// add hands an item, spooled at off, and its tape to the hot row group.
+// When the workers lag (hotBatches are taken), the rest of the row group
+// is left for its worker to read from the spool: the writer does not wait.
+func (sp *speculation) add(item []byte, tp *tape, off int64) {
+	t := sp.hot
+	if t == nil || t.suffix >= 0 {
 		return
 	}
 	if sp.batch == nil {
 		select {
 		case sp.batch = <-sp.free:
 		default:
+			if sp.batches == hotBatches {
+				t.suffix = off
+				return
+			}
+			sp.batches++
 			sp.batch = &itemBatch{}
 		}
+		sp.batchOff = off
 	}
 	sp.batch.add(item, tp)
-	sp.rows++
 	if len(sp.batch.ends) == rowChunk {
 		sp.send()
 	}
 }
 
+// send hands the batch to the hot row group, or gives up handing it items.
 func (sp *speculation) send() {
 	select {
 	case sp.hot.batches <- sp.batch:
-	case <-sp.ctx.Done():
+	default:
+		sp.hot.suffix = sp.batchOff
+		sp.batch.reset()
+		select {
+		case sp.free <- sp.batch:
+		default:
+		}
 	}
 	sp.batch = nil
 }
 
-// closeHot ends the hot row group.
-func (sp *speculation) closeHot() {
-	if sp.hot == nil {
+// closeHot ends the hot row group, whose items end at offset end of the
+// spool, before item endItem.
+func (sp *speculation) closeHot(end, endItem int64) {
+	t := sp.hot
+	if t == nil {
 		return
 	}
-	if sp.batch != nil && len(sp.batch.ends) > 0 {
+	if sp.batch != nil && len(sp.batch.ends) > 0 && t.suffix < 0 {
 		sp.send()
 	}
-	sp.hot.rows = sp.rows
-	close(sp.hot.batches)
+	sp.batch = nil
+	if t.suffix >= 0 {
+		sp.p.spool.flushBuffer() // (if it fails, so does the worker's read)
+	}
+	t.end, t.rows = end, endItem-t.item
+	close(t.batches)
 	sp.hot = nil
 }
 
@@ -224,7 +255,7 @@ func (ds *dataset) promote(ctx context.Context, final *schema, colls map[string]
 		os.Remove(sp.tmp.Name())
 	}()
 	p := sp.p
-	sp.closeHot()
+	sp.closeHot(p.spool.size, p.count)
 	sp.q.close()
 	select {
 	case <-sp.done:

@@ -1,6 +1,7 @@
 package stacparquet
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stacq/stacq/stacparquet/internal/s2gen"
 )
 
 // TestSpeculation: row groups encoded while items are written are kept
@@ -15,7 +18,7 @@ import (
 // did; the file reads back the same either way.
 func TestSpeculation(t *testing.T) {
 	defer func(n int64) { specCheckItems = n }(specCheckItems)
-	specCheckItems = 0
+	specCheckItems = 5 // starts in the first row group, after 5 items
 	plain := func(i int) []byte {
 		return item(fmt.Sprint("i", i), "c", fmt.Sprintf(`"datetime":"2023-01-01T00:00:00Z","n":%d,"s":"x%d"`, i, i))
 	}
@@ -30,7 +33,7 @@ func TestSpeculation(t *testing.T) {
 	}{
 		{name: "same schema", n: 55, promoted: true, speculations: 1},
 		{name: "same schema, concurrent", n: 55, concurrent: true, promoted: true, speculations: 1},
-		{name: "a single row group", n: 10, speculations: 0},
+		{name: "a single row group", n: 10, promoted: true, speculations: 1},
 		{name: "new property in the second row group", n: 55, odd: map[int]string{15: `"new":true`}, promoted: true, speculations: 2},
 		{name: "widened in the last row group", n: 55, odd: map[int]string{52: `"n2":1.5`, 53: `"n":1.5`}, speculations: 1},
 		{name: "widened in the last row group, concurrent", n: 55, odd: map[int]string{53: `"n":1.5`}, concurrent: true, speculations: 1},
@@ -40,43 +43,47 @@ func TestSpeculation(t *testing.T) {
 		{name: "widened in the last large row group", n: 3500, rowGroup: 1000, odd: map[int]string{3001: `"n":1.5`}, speculations: 1},
 		{name: "JSON column gains a kind", n: 45, odd: map[int]string{1: `"j":1`, 2: `"j":"x"`, 33: `"j":[1]`}, promoted: true, speculations: 2},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var items [][]byte
-			for i := range tc.n {
-				it := plain(i)
-				if extra, ok := tc.odd[i]; ok {
-					it = item(fmt.Sprint("i", i), "c", `"datetime":"2023-01-01T00:00:00Z","s":"y",`+extra)
+	defer func(n int) { hotBatches = n }(hotBatches)
+	for _, batches := range []int{16, 1, 0} {
+		hotBatches = batches // 0: the workers read most items from the spool
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, batches), func(t *testing.T) {
+				var items [][]byte
+				for i := range tc.n {
+					it := plain(i)
+					if extra, ok := tc.odd[i]; ok {
+						it = item(fmt.Sprint("i", i), "c", `"datetime":"2023-01-01T00:00:00Z","s":"y",`+extra)
+					}
+					items = append(items, it)
 				}
-				items = append(items, it)
-			}
-			path := filepath.Join(t.TempDir(), "s.parquet")
-			w, err := Create(path, WriterOptions{TempDir: t.TempDir(), RowGroupSize: cmp.Or(tc.rowGroup, 10), Concurrent: tc.concurrent})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, it := range items {
-				if err := w.Write(it); err != nil {
+				path := filepath.Join(t.TempDir(), "s.parquet")
+				w, err := Create(path, WriterOptions{TempDir: t.TempDir(), RowGroupSize: cmp.Or(tc.rowGroup, 10), Concurrent: tc.concurrent})
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if w.ds.promoted != tc.promoted || w.ds.speculations != tc.speculations {
-				t.Errorf("promoted %t after %d speculations, want %t after %d", w.ds.promoted, w.ds.speculations, tc.promoted, tc.speculations)
-			}
-			st := w.Stats()
-			if st.Items != int64(tc.n) || st.Files != 1 {
-				t.Errorf("stats %+v", st)
-			}
-			checkRoundTrip(t, items, readAll(t, path, Filter{}))
-			if len(tc.odd) > 0 && tc.name == "JSON column gains a kind" {
-				if len(st.JSONColumns) != 1 || len(st.JSONColumns[0].Kinds) != 3 || st.JSONColumns[0].Values != 3 {
-					t.Errorf("JSON columns %+v", st.JSONColumns)
+				for _, it := range items {
+					if err := w.Write(it); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-		})
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if w.ds.promoted != tc.promoted || w.ds.speculations != tc.speculations {
+					t.Errorf("promoted %t after %d speculations, want %t after %d", w.ds.promoted, w.ds.speculations, tc.promoted, tc.speculations)
+				}
+				st := w.Stats()
+				if st.Items != int64(tc.n) || st.Files != 1 {
+					t.Errorf("stats %+v", st)
+				}
+				checkRoundTrip(t, items, readAll(t, path, Filter{}))
+				if len(tc.odd) > 0 && tc.name == "JSON column gains a kind" {
+					if len(st.JSONColumns) != 1 || len(st.JSONColumns[0].Kinds) != 3 || st.JSONColumns[0].Values != 3 {
+						t.Errorf("JSON columns %+v", st.JSONColumns)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -112,6 +119,45 @@ func TestSpeculationStops(t *testing.T) {
 		}
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 			t.Fatalf("abort %t: left behind: %v", abort, entries)
+		}
+	}
+}
+
+// TestSameBytes: the file is the same, byte for byte, whether its row
+// groups were encoded while the items were written (from the items'
+// tapes or from the spool) or at Close.
+func TestSameBytes(t *testing.T) {
+	defer func(n int64, b int) { specCheckItems, hotBatches = n, b }(specCheckItems, hotBatches)
+	var items [][]byte
+	for i := range 3000 {
+		items = append(items, s2gen.Item(i))
+	}
+	var want []byte
+	for _, c := range []struct {
+		check   int64
+		batches int
+	}{{1 << 40, 16}, {100, 16}, {100, 0}, {0, 1}, {1500, 16}} {
+		specCheckItems, hotBatches = c.check, c.batches
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, WriterOptions{TempDir: t.TempDir(), RowGroupSize: 700})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if err := w.Write(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if promoted := w.ds.promoted; promoted != (c.check < 3000) {
+			t.Errorf("%+v: promoted %t", c, promoted)
+		}
+		if want == nil {
+			want = buf.Bytes()
+		} else if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%+v: %d bytes, not the same as the %d without speculation", c, buf.Len(), len(want))
 		}
 	}
 }

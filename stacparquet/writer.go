@@ -56,7 +56,7 @@ func (c Compression) codec() (compress.Codec, error) {
 		// The fastest level: 5% larger files than the default level
 		// (about 6.4% of the NDJSON instead of 6.1% for Sentinel-2
 		// items), and a fifth less time for the whole export.
-		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
+		return newZstdCodec(zstd.SpeedFastest), nil
 	case Snappy:
 		return &snappy.Codec{}, nil
 	case Gzip:
@@ -585,16 +585,12 @@ func (ds *dataset) add(item []byte) error {
 	if ds.maxRows > 0 {
 		inFile %= ds.maxRows
 	}
-	if inFile%int64(ds.opts.rowGroupSize()) == 0 {
+	newMark := inFile%int64(ds.opts.rowGroupSize()) == 0
+	if newMark {
 		p.marks = append(p.marks, spoolMark{off: off, item: p.count})
-		if k := len(p.marks) - 1; k > 0 {
-			ds.rowGroupSpooled(p, k)
-		}
 	}
 	p.count++
-	if sp := ds.spec; sp != nil {
-		sp.add(item, &ds.inf.tp)
-	}
+	ds.speculate(p, newMark, item, off)
 	return nil
 }
 
@@ -900,7 +896,10 @@ type fileWriter struct {
 
 // rowChunk is how many rows are shredded before their values are written
 // to the columns (parquet-go's Writer writes rows 64 at a time, so that
-// pages do not grow much past their buffer size).
+// pages do not grow much past their buffer size). The values of each 64
+// rows of a row group, from its first, are written together whatever the
+// rows came from: so the file is the same, byte for byte, however it was
+// encoded.
 const rowChunk = 64
 
 func newFileWriter(ds *dataset, s *schema, colls map[string][]byte) *fileWriter {
@@ -981,10 +980,14 @@ type rgTask struct {
 	off, end int64 // its items' stretch of the spool
 	item     int64 // the partition's item it starts with
 	rows     int64
-	// When set, the items come from there with their tapes instead of
-	// the spool; rows is set when it is closed.
-	batches chan *itemBatch
-	free    chan *itemBatch // where the batches read go back
+	// When set, the items from off to prefixEnd in the spool are
+	// followed by items handed with their tapes, and then, when suffix is
+	// not -1, by the items from suffix to end in the spool; end, suffix
+	// and rows are set when batches is closed.
+	batches   chan *itemBatch
+	free      chan *itemBatch // where the batches read go back
+	prefixEnd int64
+	suffix    int64
 
 	rg     *parquet.ConcurrentRowGroupWriter
 	types  map[string]struct{}
@@ -1242,29 +1245,55 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 	t.types, t.colls = map[string]struct{}{}, map[string]struct{}{}
 	t.rg = t.file.rowGroup()
 	cws := t.rg.ColumnWriters()
-	if t.batches != nil {
-		return fw.encodeBatches(ctx, sh, t, cws)
+	sh.reset()
+	var n int64
+	if t.batches == nil {
+		if err := fw.encodeSpool(ctx, sh, t, cws, buf, t.off, t.end, &n); err != nil {
+			return err
+		}
+	} else {
+		if err := fw.encodeSpool(ctx, sh, t, cws, buf, t.off, t.prefixEnd, &n); err != nil {
+			return err
+		}
+		if err := fw.encodeBatches(ctx, sh, t, cws, &n); err != nil {
+			return err
+		}
+		if t.suffix >= 0 {
+			if err := fw.encodeSpool(ctx, sh, t, cws, buf, t.suffix, t.end, &n); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sh.flush(cws); err != nil {
+		return err
+	}
+	if n != t.rows {
+		return fmt.Errorf("stacparquet: spool: %d items where %d were written", n, t.rows)
+	}
+	return nil
+}
+
+// encodeSpool shreds and encodes the items of the spool from off to end,
+// counting them in n.
+func (fw *fileWriter) encodeSpool(ctx context.Context, sh *shredder, t *rgTask, cws []*parquet.ColumnWriter, buf *[]byte, off, end int64, n *int64) error {
+	if end <= off {
+		return nil
 	}
 	f, err := os.Open(t.p.spool.path)
 	if err != nil {
 		return fmt.Errorf("stacparquet: spool: %w", err)
 	}
 	defer f.Close()
-	r := io.NewSectionReader(f, t.off, t.end-t.off)
+	r := io.NewSectionReader(f, off, end-off)
 	if cap(*buf) == 0 {
 		*buf = make([]byte, 1<<20)
 	}
 	b := (*buf)[:cap(*buf)]
 	pos, lim := 0, 0
 	eof := false
-	var n int64
 	for {
 		k := bytes.IndexByte(b[pos:lim], '\n')
 		if k < 0 && !eof {
-			// The rows shredded point into b: write them before reading on.
-			if err := sh.flush(cws); err != nil {
-				return err
-			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -1292,9 +1321,9 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 		}
 		if len(line) > 0 {
 			if err := sh.row(line); err != nil {
-				return fmt.Errorf("stacparquet: spooled item %d: %w", t.item+n+1, err)
+				return fmt.Errorf("stacparquet: spooled item %d: %w", t.item+*n+1, err)
 			}
-			n++
+			*n++
 			t.note(sh)
 			if sh.rows == rowChunk {
 				if err := sh.flush(cws); err != nil {
@@ -1306,19 +1335,12 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 			break
 		}
 	}
-	if err := sh.flush(cws); err != nil {
-		return err
-	}
-	if n != t.rows {
-		return fmt.Errorf("stacparquet: spool: %d items where %d were written", n, t.rows)
-	}
 	return nil
 }
 
-// encodeBatches shreds and encodes the items of a row group handed with
-// their tapes.
-func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask, cws []*parquet.ColumnWriter) error {
-	var n int64
+// encodeBatches shreds and encodes the items handed with their tapes,
+// counting them in n.
+func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask, cws []*parquet.ColumnWriter, n *int64) error {
 	for {
 		var b *itemBatch
 		var ok bool
@@ -1328,19 +1350,21 @@ func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask
 			return ctx.Err()
 		}
 		if !ok {
-			break
+			return nil
 		}
 		var start itemEnd
 		for _, end := range b.ends {
 			if err := sh.rowTape(b.text[start.text:end.text], b.toks[start.toks:end.toks]); err != nil {
-				return fmt.Errorf("stacparquet: item %d: %w", t.item+n+1, err)
+				return fmt.Errorf("stacparquet: item %d: %w", t.item+*n+1, err)
 			}
 			start = end
-			n++
+			*n++
 			t.note(sh)
-		}
-		if err := sh.flush(cws); err != nil {
-			return err
+			if sh.rows == rowChunk {
+				if err := sh.flush(cws); err != nil {
+					return err
+				}
+			}
 		}
 		b.reset()
 		select {
@@ -1348,10 +1372,6 @@ func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask
 		default:
 		}
 	}
-	if n != t.rows {
-		return fmt.Errorf("stacparquet: internal error: %d items where %d were written", n, t.rows)
-	}
-	return nil
 }
 
 // note adds the last row shredded to what the row group adds to its
