@@ -32,7 +32,14 @@
 // Items are spooled to a temporary NDJSON file as they are written, while
 // the schema is widened to hold each; Close writes the Parquet file in a
 // second pass over the spool, so memory does not grow with the number of
-// items. A property may be absent, null or present from item to item; an
+// items. A Writer does not wait for Close to start that pass: after 2048
+// items it encodes row groups in the background with the schema inferred
+// so far (from the items' parsed form as they come, or from the spool),
+// into a temporary file; when the schema changes, what was encoded is
+// thrown away and encoding starts again (three times at most). At Close,
+// if the final schema is the one used, only the end is left to encode;
+// otherwise Close encodes everything. The file is the same, byte for
+// byte, either way. A property may be absent, null or present from item to item; an
 // integer column that meets a float becomes a double column; objects
 // gather the fields of all their values, arrays the type of all their
 // elements. Values whose types cannot share a Parquet type (a string and a

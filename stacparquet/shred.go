@@ -23,7 +23,7 @@ type shredder struct {
 	text      []byte            // the text of the items since the last flush
 	tp        *tape             // the item's tape: own, or view
 	own       tape              // what items are parsed onto
-	view      tape              // an item parsed already (rowTape)
+	view      tape              // an item parsed already (shredBatch)
 	extras    []extra
 	bbox      []float64
 	seen      [][]bool // scratch per nesting depth
@@ -98,14 +98,29 @@ func (sh *shredder) row(item []byte) error {
 	return sh.shred()
 }
 
-// rowTape shreds one item given as its tape: the entries toks of the text
-// (copied, as by row; toks is used only until it returns).
-func (sh *shredder) rowTape(text []byte, toks []tok) error {
-	start := len(sh.text)
-	sh.text = append(sh.text, text...)
-	sh.view.text, sh.view.t = sh.text[start:], toks
-	sh.tp = &sh.view
-	return sh.shred()
+// shredBatch shreds the items of a batch into its column values (which
+// point into its text).
+func (sh *shredder) shredBatch(b *itemBatch) {
+	if len(b.cols) != len(sh.cols) {
+		b.cols = make([][]parquet.Value, len(sh.cols))
+	}
+	sh.cols, b.cols = b.cols, sh.cols
+	sh.arena, b.arena = b.arena[:0], sh.arena
+	sh.rows = 0
+	var start itemEnd
+	for _, end := range b.ends {
+		sh.view.text, sh.view.t = b.text[start.text:end.text], b.toks[start.toks:end.toks]
+		sh.tp = &sh.view
+		if err := sh.shred(); err != nil {
+			b.err = err
+			break
+		}
+		start = end
+		b.note(sh)
+	}
+	sh.cols, b.cols = b.cols, sh.cols
+	sh.arena, b.arena = b.arena, sh.arena
+	sh.rows = 0
 }
 
 // shred shreds the item on sh.tp.

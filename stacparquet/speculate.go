@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // A Writer encodes row groups while items are still being written, with
@@ -35,18 +36,22 @@ type speculation struct {
 	done   chan struct{} // closed when the pipeline returned
 	err    error         // what it returned
 
-	// The row group whose items are being written: they are handed to
-	// its worker with their tapes, which saves parsing them again.
-	hot      *rgTask
-	batch    *itemBatch // the batch being filled
-	batchOff int64      // where its first item is in the spool
-	batches  int        // batches made
-	free     chan *itemBatch
+	// The row group whose items are being written: they are handed, in
+	// batches with their tapes (which saves parsing them again), to
+	// shredders, and then to its worker.
+	hot       *rgTask
+	inHot     int64      // items of the hot row group so far
+	batch     *itemBatch // the batch being filled
+	batches   int        // batches made
+	free      chan *itemBatch
+	shredQ    chan *itemBatch
+	shredders []*shredder
+	shredding chan struct{} // closed when the shredders are done
 }
 
-// hotBatches is how many batches of items (of rowChunk items and their
-// tapes, 0.7 MB for Sentinel-2 items) there are at most, waiting for
-// workers or being read (a variable for tests).
+// hotBatches is how many batches of items (of rowChunk items, their
+// tapes and column values, 1 MB for Sentinel-2 items) there are at most;
+// Write waits when they are all taken (a variable for tests).
 var hotBatches = 16
 
 // maxSpeculations is how many times encoding starts with a new schema.
@@ -79,11 +84,11 @@ func (ds *dataset) speculate(p *partition, newMark bool, item []byte, off int64)
 			if check {
 				ds.specChecked = p.count - 1
 			}
-			sp.startHot(k, off)
+			sp.startHot(k, off, 0)
 		}
 	}
 	if sp != nil {
-		sp.add(item, &ds.inf.tp, off)
+		sp.add(item, &ds.inf.tp)
 		return
 	}
 	// Start (again, right after a stop), after specCheckItems items.
@@ -117,73 +122,103 @@ func (ds *dataset) startSpeculation(p *partition, k int) error {
 	sp := &speculation{
 		s: s, fw: newFileWriter(ds, s, nil), q: newTaskQueue(), p: p,
 		tmp: tmp, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		free: make(chan *itemBatch, hotBatches),
+		free: make(chan *itemBatch, hotBatches), shredQ: make(chan *itemBatch, hotBatches),
+		shredding: make(chan struct{}),
 	}
 	sp.fw.open = func(*partition) (io.Writer, error) { return tmp, nil }
 	for i := range k {
 		sp.q.push(ds.task(p, i))
 	}
-	sp.startHot(k, p.spool.size)
+	sp.startHot(k, p.spool.size, p.count-p.marks[k].item)
 	go func() {
 		defer close(sp.done)
 		sp.err = sp.fw.pipeline(ctx, sp.q)
 		cancel() // so that nothing waits to hand it items
 	}()
+	var wg sync.WaitGroup
+	for range len(sp.fw.workers) {
+		sh := newShredder(s)
+		sp.shredders = append(sp.shredders, sh)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case b, ok := <-sp.shredQ:
+					if !ok {
+						return
+					}
+					sh.shredBatch(b)
+					close(b.done)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(sp.shredding)
+	}()
 	ds.spec = sp
 	return nil
 }
 
-// startHot starts the row group of mark k, whose items to prefixEnd are
-// spooled, and whose next ones are handed to it.
-func (sp *speculation) startHot(k int, prefixEnd int64) {
+// startHot starts the row group of mark k, whose first n items, to
+// prefixEnd, are spooled, and whose next ones are handed to it.
+func (sp *speculation) startHot(k int, prefixEnd, n int64) {
 	m := sp.p.marks[k]
 	sp.hot = &rgTask{
-		p: sp.p, first: m.item == 0, off: m.off, item: m.item, prefixEnd: prefixEnd, suffix: -1,
+		p: sp.p, first: m.item == 0, off: m.off, item: m.item, prefixEnd: prefixEnd,
 		batches: make(chan *itemBatch, hotBatches), free: sp.free,
 	}
+	sp.inHot = n
 	sp.q.push(sp.hot)
 }
 
-// add hands an item, spooled at off, and its tape to the hot row group.
-// When the workers lag (hotBatches are taken), the rest of the row group
-// is left for its worker to read from the spool: the writer does not wait.
-func (sp *speculation) add(item []byte, tp *tape, off int64) {
-	t := sp.hot
-	if t == nil || t.suffix >= 0 {
+// add hands an item and its tape to the hot row group. Batches end at
+// multiples of rowChunk items of the row group.
+func (sp *speculation) add(item []byte, tp *tape) {
+	if sp.hot == nil {
 		return
 	}
 	if sp.batch == nil {
 		select {
 		case sp.batch = <-sp.free:
 		default:
-			if sp.batches == hotBatches {
-				t.suffix = off
-				return
+			if sp.batches < hotBatches {
+				sp.batches++
+				sp.batch = &itemBatch{}
+				sp.batch.reset()
+			} else {
+				select {
+				case sp.batch = <-sp.free:
+				case <-sp.ctx.Done():
+					return
+				}
 			}
-			sp.batches++
-			sp.batch = &itemBatch{}
 		}
-		sp.batchOff = off
 	}
 	sp.batch.add(item, tp)
-	if len(sp.batch.ends) == rowChunk {
+	sp.inHot++
+	if sp.inHot%rowChunk == 0 {
 		sp.send()
 	}
 }
 
-// send hands the batch to the hot row group, or gives up handing it items.
+// send hands the batch to the shredders and to the hot row group.
 func (sp *speculation) send() {
-	select {
-	case sp.hot.batches <- sp.batch:
-	default:
-		sp.hot.suffix = sp.batchOff
-		sp.batch.reset()
-		select {
-		case sp.free <- sp.batch:
-		default:
-		}
-	}
+	b := sp.batch
 	sp.batch = nil
+	select {
+	case sp.hot.batches <- b:
+	case <-sp.ctx.Done():
+		return
+	}
+	select {
+	case sp.shredQ <- b:
+	case <-sp.ctx.Done():
+	}
 }
 
 // closeHot ends the hot row group, whose items end at offset end of the
@@ -193,13 +228,10 @@ func (sp *speculation) closeHot(end, endItem int64) {
 	if t == nil {
 		return
 	}
-	if sp.batch != nil && len(sp.batch.ends) > 0 && t.suffix < 0 {
+	if sp.batch != nil && len(sp.batch.ends) > 0 {
 		sp.send()
 	}
 	sp.batch = nil
-	if t.suffix >= 0 {
-		sp.p.spool.flushBuffer() // (if it fails, so does the worker's read)
-	}
 	t.end, t.rows = end, endItem-t.item
 	close(t.batches)
 	sp.hot = nil
@@ -225,6 +257,7 @@ func (ds *dataset) stopSpeculation() {
 	sp.cancel()
 	sp.q.close()
 	<-sp.done
+	<-sp.shredding
 	sp.hot, sp.batch = nil, nil
 	sp.tmp.Close()
 	os.Remove(sp.tmp.Name())
@@ -262,9 +295,13 @@ func (ds *dataset) promote(ctx context.Context, final *schema, colls map[string]
 	case <-ctx.Done():
 		sp.cancel()
 		<-sp.done
+		<-sp.shredding
 		return sp.fw, ctx.Err()
 	}
+	close(sp.shredQ)
+	<-sp.shredding
 	fw := sp.fw
+	fw.shredders = sp.shredders
 	fw.colls = colls
 	if sp.err != nil {
 		return fw, sp.err

@@ -44,8 +44,8 @@ func TestSpeculation(t *testing.T) {
 		{name: "JSON column gains a kind", n: 45, odd: map[int]string{1: `"j":1`, 2: `"j":"x"`, 33: `"j":[1]`}, promoted: true, speculations: 2},
 	}
 	defer func(n int) { hotBatches = n }(hotBatches)
-	for _, batches := range []int{16, 1, 0} {
-		hotBatches = batches // 0: the workers read most items from the spool
+	for _, batches := range []int{16, 2, 1} {
+		hotBatches = batches
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, batches), func(t *testing.T) {
 				var items [][]byte
@@ -136,10 +136,11 @@ func TestSameBytes(t *testing.T) {
 	for _, c := range []struct {
 		check   int64
 		batches int
-	}{{1 << 40, 16}, {100, 16}, {100, 0}, {0, 1}, {1500, 16}} {
+	}{{1 << 40, 16}, {100, 16}, {100, 1}, {0, 2}, {1500, 16}, {1401, 3}} {
 		specCheckItems, hotBatches = c.check, c.batches
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, WriterOptions{TempDir: t.TempDir(), RowGroupSize: 700})
+		w, err := NewWriter(&buf, WriterOptions{TempDir: t.TempDir(), RowGroupSize: 700,
+			Collections: StaticCollections(map[string][]byte{"sentinel-2-l2a": []byte(`{"id":"sentinel-2-l2a","type":"Collection"}`)})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,10 +155,32 @@ func TestSameBytes(t *testing.T) {
 		if promoted := w.ds.promoted; promoted != (c.check < 3000) {
 			t.Errorf("%+v: promoted %t", c, promoted)
 		}
+		if st := w.Stats(); st.Items != 3000 || st.Files != 1 {
+			t.Errorf("%+v: stats %+v", c, st)
+		}
 		if want == nil {
+			r, err := OpenReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "mem")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := r.Metadata(); len(m.Collections) != 1 || m.Collections["sentinel-2-l2a"] == nil {
+				t.Errorf("collections %v", m.Collections)
+			}
+			checkRoundTrip(t, items, readAllFrom(t, r))
 			want = buf.Bytes()
 		} else if !bytes.Equal(buf.Bytes(), want) {
 			t.Errorf("%+v: %d bytes, not the same as the %d without speculation", c, buf.Len(), len(want))
 		}
 	}
+}
+
+func readAllFrom(t *testing.T, r *Reader) [][]byte {
+	var out [][]byte
+	for it, err := range r.Items(context.Background(), Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, it)
+	}
+	return out
 }

@@ -179,6 +179,9 @@ func (s Stats) Warnings() []string {
 // each; Close writes the Parquet file in a second pass over the spool. So
 // memory does not grow with the number of items, and items of different
 // shapes (absent, null, extra or wider properties) share one schema.
+// While items are written, row groups are already encoded with the schema
+// inferred so far (see the package documentation); Close keeps them when
+// the final schema is that one.
 //
 // A Writer is not safe for concurrent use.
 type Writer struct {
@@ -704,7 +707,7 @@ func (ds *dataset) writeAll(ctx context.Context, next func(*partition) (io.Write
 		ds.mu.Lock()
 		ds.stats.Items, ds.stats.Files = fw.items, fw.files
 		ds.stats.TruncatedTimes = 0
-		for _, sh := range fw.workers {
+		for _, sh := range slices.Concat(fw.workers, fw.shredders) {
 			ds.stats.TruncatedTimes += sh.truncated
 		}
 		ds.mu.Unlock()
@@ -881,11 +884,12 @@ func (s *spoolSet) removeAll() {
 // groups to their files in order. So the encoding and compression use
 // every core, while memory holds the pages of a few row groups.
 type fileWriter struct {
-	ds      *dataset
-	s       *schema
-	pq      *parquet.Schema
-	colls   map[string][]byte
-	workers []*shredder
+	ds        *dataset
+	s         *schema
+	pq        *parquet.Schema
+	colls     map[string][]byte
+	workers   []*shredder
+	shredders []*shredder // of the batches handed to a speculative encoding
 
 	// Of the committer.
 	open  func(*partition) (io.Writer, error) // the output of a partition's next file
@@ -981,20 +985,15 @@ type rgTask struct {
 	item     int64 // the partition's item it starts with
 	rows     int64
 	// When set, the items from off to prefixEnd in the spool are
-	// followed by items handed with their tapes, and then, when suffix is
-	// not -1, by the items from suffix to end in the spool; end, suffix
-	// and rows are set when batches is closed.
+	// followed by items handed with their tapes; end and rows are set
+	// when batches is closed.
 	batches   chan *itemBatch
 	free      chan *itemBatch // where the batches read go back
 	prefixEnd int64
-	suffix    int64
 
-	rg     *parquet.ConcurrentRowGroupWriter
-	types  map[string]struct{}
-	bounds bounds
-	colls  map[string]struct{}
-	cross  bool
-	err    error
+	rg *parquet.ConcurrentRowGroupWriter
+	rowMeta
+	err error
 }
 
 // task is the row group that starts at mark k of partition p; its items
@@ -1242,7 +1241,7 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t.types, t.colls = map[string]struct{}{}, map[string]struct{}{}
+	t.rowMeta.reset()
 	t.rg = t.file.rowGroup()
 	cws := t.rg.ColumnWriters()
 	sh.reset()
@@ -1257,11 +1256,6 @@ func (fw *fileWriter) encode(ctx context.Context, sh *shredder, t *rgTask, buf *
 		}
 		if err := fw.encodeBatches(ctx, sh, t, cws, &n); err != nil {
 			return err
-		}
-		if t.suffix >= 0 {
-			if err := fw.encodeSpool(ctx, sh, t, cws, buf, t.suffix, t.end, &n); err != nil {
-				return err
-			}
 		}
 	}
 	if err := sh.flush(cws); err != nil {
@@ -1338,8 +1332,10 @@ func (fw *fileWriter) encodeSpool(ctx context.Context, sh *shredder, t *rgTask, 
 	return nil
 }
 
-// encodeBatches shreds and encodes the items handed with their tapes,
-// counting them in n.
+// encodeBatches encodes the items handed with their tapes (shredded by
+// other goroutines), counting them in n. The rows of the spool before them
+// that are not written yet (fewer than rowChunk) are written with the
+// first batch, which ends at the next multiple of rowChunk rows.
 func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask, cws []*parquet.ColumnWriter, n *int64) error {
 	for {
 		var b *itemBatch
@@ -1352,52 +1348,114 @@ func (fw *fileWriter) encodeBatches(ctx context.Context, sh *shredder, t *rgTask
 		if !ok {
 			return nil
 		}
-		var start itemEnd
-		for _, end := range b.ends {
-			if err := sh.rowTape(b.text[start.text:end.text], b.toks[start.toks:end.toks]); err != nil {
-				return fmt.Errorf("stacparquet: item %d: %w", t.item+*n+1, err)
-			}
-			start = end
-			*n++
-			t.note(sh)
-			if sh.rows == rowChunk {
-				if err := sh.flush(cws); err != nil {
-					return err
-				}
-			}
-		}
-		b.reset()
 		select {
-		case t.free <- b:
-		default:
+		case <-b.done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
+		if b.err != nil {
+			return fmt.Errorf("stacparquet: item %d: %w", t.item+*n+1, b.err)
+		}
+		*n += int64(len(b.ends))
+		t.merge(&b.meta)
+		if sh.rows > 0 {
+			for c := range sh.cols {
+				sh.cols[c] = append(sh.cols[c], b.cols[c]...)
+			}
+			sh.rows += len(b.ends)
+			err := sh.flush(cws)
+			t.release(b)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		for c, vals := range b.cols {
+			if _, err := cws[c].WriteRowValues(vals); err != nil {
+				return fmt.Errorf("stacparquet: writing rows: %w", err)
+			}
+		}
+		t.release(b)
 	}
 }
 
-// note adds the last row shredded to what the row group adds to its
-// file's metadata.
-func (t *rgTask) note(sh *shredder) {
+// release gives a batch back for reuse.
+func (t *rgTask) release(b *itemBatch) {
+	b.reset()
+	select {
+	case t.free <- b:
+	default:
+	}
+}
+
+// rowMeta is what rows add to their file's metadata.
+type rowMeta struct {
+	types  map[string]struct{}
+	bounds bounds
+	colls  map[string]struct{}
+	cross  bool
+}
+
+// note adds the last row shredded.
+func (m *rowMeta) note(sh *shredder) {
 	if sh.hasGeom {
-		t.types[sh.g.typeName()] = struct{}{}
-		sh.g.bounds(&t.bounds)
+		m.types[sh.g.typeName()] = struct{}{}
+		sh.g.bounds(&m.bounds)
 	}
 	if sh.collection != "" {
-		t.colls[sh.collection] = struct{}{}
+		m.colls[sh.collection] = struct{}{}
 	}
-	t.cross = t.cross || sh.crossing
+	m.cross = m.cross || sh.crossing
 }
 
-// itemBatch is items with their tapes, rowChunk at most.
+func (m *rowMeta) merge(o *rowMeta) {
+	for k := range o.types {
+		m.types[k] = struct{}{}
+	}
+	for c := range o.colls {
+		m.colls[c] = struct{}{}
+	}
+	m.bounds.merge(&o.bounds)
+	m.cross = m.cross || o.cross
+}
+
+func (m *rowMeta) reset() {
+	if m.types == nil {
+		m.types, m.colls = map[string]struct{}{}, map[string]struct{}{}
+	}
+	clear(m.types)
+	clear(m.colls)
+	m.bounds, m.cross = bounds{}, false
+}
+
+// itemBatch is items with their tapes, rowChunk at most, and once
+// shredded (done is closed) their column values.
 type itemBatch struct {
 	text []byte
 	toks []tok // the tapes, one after the other
 	ends []itemEnd
+
+	done  chan struct{}
+	cols  [][]parquet.Value
+	arena []byte
+	meta  rowMeta
+	err   error
 }
 
 // itemEnd is where an item ends in an itemBatch's text and tapes.
 type itemEnd struct{ text, toks int }
 
-func (b *itemBatch) reset() { b.text, b.toks, b.ends = b.text[:0], b.toks[:0], b.ends[:0] }
+func (b *itemBatch) reset() {
+	b.text, b.toks, b.ends = b.text[:0], b.toks[:0], b.ends[:0]
+	for c := range b.cols {
+		b.cols[c] = b.cols[c][:0]
+	}
+	b.arena, b.err = b.arena[:0], nil
+	b.meta.reset()
+	b.done = make(chan struct{})
+}
+
+func (b *itemBatch) note(sh *shredder) { b.meta.note(sh) }
 
 // add appends an item and its tape.
 func (b *itemBatch) add(item []byte, tp *tape) {
