@@ -129,7 +129,7 @@
 //     file is 6.1% of the NDJSON, the peak RSS about 70 MB, and the
 //     export takes 1.6 to 2 times as long as writing the NDJSON (2.4 to
 //     2.9 s against 1.25 to 1.8 s). It needs 3 to 4 times the NDJSON's
-//     CPU time (4.5 to 5.3 s), so with one core free it takes that much
-//     longer.
+//     CPU time (4.5 to 5.3 s), so when only one core is free it takes 3
+//     to 4 times as long.
 //   - Neither needs cgo.
 package stacparquet

@@ -12,19 +12,25 @@ import (
 // A Writer encodes row groups while items are still being written, with
 // the schema inferred so far, betting that it will not change: items of
 // one search mostly share their properties, so the schema is most often
-// complete after the first row group. Each row group is encoded as soon as
-// its items are spooled (by the pipeline of Close, in the background, into
-// a temporary file), and at Close, if the final schema is the one the row
-// groups were encoded with, only the last row group is left to encode and
-// the temporary file is copied to the output. If the schema changed, what
-// was encoded is thrown away and encoding starts again with the new
-// schema, at most maxSpeculations times; Close then encodes what is left.
-// The output is the same either way.
+// complete after a few thousand items. After specCheckItems items, the
+// pipeline of Close is started in the background, writing into a
+// temporary file: the row groups spooled so far are read back from the
+// spool, and the items of the row group being written (the hot one) are
+// handed, in batches with the tapes their inference parsed, to shredder
+// goroutines and then, in order, to the row group's worker. The schema is
+// compared with the one used at row group ends; if it changed, what was
+// encoded is thrown away and encoding starts again with the new schema,
+// at most maxSpeculations times. At Close, if the final schema is the one
+// used, only what was not encoded yet is left to encode, and the
+// temporary file is copied to the output; otherwise Close encodes
+// everything from the spool. The file is the same, byte for byte, either
+// way.
 //
 // This overlaps the encoding with whatever the caller does between Writes
-// (fetching the next page, decoding it) and puts a second core to work
-// while one goes through the items. A PartitionedWriter does not
-// speculate (its files are many, and opened in order).
+// (fetching the next page, decoding it), puts the other cores to work
+// while one goes through the items, and saves parsing the items twice. A
+// PartitionedWriter does not speculate (its files are many, and opened in
+// order).
 type speculation struct {
 	s      *schema // the finalized schema the row groups are encoded with
 	fw     *fileWriter
