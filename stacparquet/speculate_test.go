@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stacq/stacq/stacparquet/internal/s2gen"
@@ -183,4 +185,41 @@ func readAllFrom(t *testing.T, r *Reader) [][]byte {
 		out = append(out, it)
 	}
 	return out
+}
+
+// TestSameBytesRecorded: the same over the recorded items, of many
+// collections and property sets, whose schema changes along the way.
+func TestSameBytesRecorded(t *testing.T) {
+	defer func(n int64, b int) { specCheckItems, hotBatches = n, b }(specCheckItems, hotBatches)
+	pages := recordedItems(t)
+	var items [][]byte
+	for _, name := range slices.Sorted(maps.Keys(pages)) {
+		items = append(items, pages[name]...)
+	}
+	var want []byte
+	for _, c := range []struct {
+		check   int64
+		batches int
+	}{{1 << 40, 16}, {0, 16}, {30, 2}, {200, 16}} {
+		specCheckItems, hotBatches = c.check, c.batches
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, WriterOptions{TempDir: t.TempDir(), RowGroupSize: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if err := w.Write(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%+v: %d speculations, promoted %t", c, w.ds.speculations, w.ds.promoted)
+		if want == nil {
+			want = buf.Bytes()
+		} else if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%+v: %d bytes, not the same as the %d without speculation", c, buf.Len(), len(want))
+		}
+	}
 }
