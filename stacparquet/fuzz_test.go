@@ -147,3 +147,61 @@ func FuzzWKB(f *testing.F) {
 		wkbBounds(wkb)
 	})
 }
+
+// FuzzTape: the tape parser accepts exactly the JSON that jsontext does
+// (duplicate names allowed), and its tape holds every value where the
+// text has it.
+func FuzzTape(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,-2.5e3,"x\u00e9\ud83d\ude00",true,false,null,{}],"b":{"c":[]}}`,
+		` [ 0 , 1E+2, -0.0 ] `, `"\ud800"`, `"\udc00\ud800"`, "\"\xff\"", `01`, `1.`, `-`, `[1,]`, `{"a" 1}`,
+		`{"a":1}{}`, "\"a\tb\"", `"\/\b\f\n\r\t\"\\"`, `tru`, `nul`, `{"a":1,"a":2}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tp tape
+		err := tp.parse(b)
+		valid := jsontext.Value(b).IsValid(jsontext.AllowDuplicateNames(true))
+		if (err == nil) != valid {
+			t.Fatalf("%q: parse error %v, jsontext valid %t", b, err, valid)
+		}
+		if err != nil {
+			return
+		}
+		want := jsontext.Value(bytes.Clone(b))
+		if err := want.Compact(); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		var emit func(i uint32) uint32
+		emit = func(i uint32) uint32 {
+			e := tp.t[i]
+			switch e.kind {
+			case '{', '[':
+				got = append(got, e.kind)
+				for j, k := i+1, 0; j < e.next; k++ {
+					if k > 0 {
+						got = append(got, ',')
+					}
+					if e.kind == '{' {
+						got = append(got, tp.raw(j)...)
+						got = append(got, ':')
+						j++
+					}
+					j = emit(j)
+				}
+				got = append(got, e.kind+2)
+			default:
+				got = append(got, tp.raw(i)...)
+			}
+			return e.next
+		}
+		if end := emit(0); end != uint32(len(tp.t)) {
+			t.Fatalf("%q: the tape has %d entries, the value %d", b, len(tp.t), end)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q: tape gives %s, want %s", b, got, want)
+		}
+	})
+}

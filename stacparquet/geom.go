@@ -1,14 +1,11 @@
 package stacparquet
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // WKB geometry type codes (ISO 19125 / OGC simple features).
@@ -88,63 +85,63 @@ var errGeometry = errors.New("invalid GeoJSON geometry")
 // whose positions mix 2 and 3 numbers is refused.
 func parseGeometry(raw []byte) (geometry, error) {
 	var g geometry
-	err := g.parse(raw, 0)
+	var tp tape
+	if err := tp.parse(raw); err != nil {
+		return g, fmt.Errorf("%w: %w", errGeometry, err)
+	}
+	err := g.fromTape(&tp, 0, 0, true)
 	return g, err
 }
 
-func (g *geometry) parse(raw []byte, depth int) error {
+// reset empties g for reuse, keeping its buffers.
+func (g *geometry) reset() {
+	g.code, g.dim = 0, 0
+	g.pos, g.counts, g.children = g.pos[:0], g.counts[:0], g.children[:0]
+}
+
+// fromTape parses the geometry object at entry i of tp into g (empty).
+// When values is false the coordinates are checked but not kept (g.pos
+// stays empty): that is enough to know whether the object is a geometry.
+func (g *geometry) fromTape(tp *tape, i uint32, depth int, values bool) error {
 	if depth > maxGeometryDepth {
 		return fmt.Errorf("%w: GeometryCollection nested more than %d deep", errGeometry, maxGeometryDepth)
 	}
-	dec := newDecoder(raw)
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return fmt.Errorf("%w: %w", errGeometry, err)
-	}
-	if tok.Kind() != '{' {
+	e := tp.t[i]
+	if e.kind != '{' {
 		return fmt.Errorf("%w: not a JSON object", errGeometry)
 	}
-	var typ string
-	var coords, geoms []byte
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadValue()
-		if err != nil {
-			return fmt.Errorf("%w: %w", errGeometry, err)
-		}
-		key := unquote(name)
-		val, err := dec.ReadValue()
-		if err != nil {
-			return fmt.Errorf("%w: %w", errGeometry, err)
-		}
-		switch key {
+	const none = ^uint32(0)
+	var typ []byte
+	var buf [32]byte
+	coords, geoms := none, none
+	for j := i + 1; j < e.next; {
+		name, v := j, j+1
+		j = tp.t[v].next
+		switch string(tp.str(name, buf[:0])) {
 		case "type":
-			if val.Kind() != '"' {
+			if tp.t[v].kind != '"' {
 				return fmt.Errorf("%w: \"type\" is not a string", errGeometry)
 			}
-			typ = unquote(val)
+			typ = tp.str(v, nil)
 		case "coordinates":
-			coords = bytes.Clone(val)
+			coords = v
 		case "geometries":
-			geoms = bytes.Clone(val)
+			geoms = v
 		}
 	}
-	if _, err := dec.ReadToken(); err != nil {
-		return fmt.Errorf("%w: %w", errGeometry, err)
-	}
-	g.code = geometryCode(typ)
+	g.code = geometryCode(string(typ))
 	switch {
 	case g.code == 0:
 		return fmt.Errorf("%w: unknown type %q", errGeometry, typ)
 	case g.code == wkbGeometryCollection:
-		if geoms == nil {
+		if geoms == none {
 			return fmt.Errorf("%w: GeometryCollection without \"geometries\"", errGeometry)
 		}
-		return g.parseCollection(geoms, depth)
-	case coords == nil:
+		return g.collectionFromTape(tp, geoms, depth, values)
+	case coords == none:
 		return fmt.Errorf("%w: %s without \"coordinates\"", errGeometry, typ)
 	}
-	cd := newDecoder(coords)
-	if err := g.parseCoords(cd, coordDepth[g.code]); err != nil {
+	if err := g.coordsFromTape(tp, coords, coordDepth[g.code], values); err != nil {
 		return err
 	}
 	if g.code == wkbPolygon || g.code == wkbMultiPolygon {
@@ -158,22 +155,14 @@ func (g *geometry) parse(raw []byte, depth int) error {
 	return nil
 }
 
-func (g *geometry) parseCollection(raw []byte, depth int) error {
-	dec := newDecoder(raw)
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return fmt.Errorf("%w: %w", errGeometry, err)
-	}
-	if tok.Kind() != '[' {
+func (g *geometry) collectionFromTape(tp *tape, i uint32, depth int, values bool) error {
+	e := tp.t[i]
+	if e.kind != '[' {
 		return fmt.Errorf("%w: \"geometries\" is not an array", errGeometry)
 	}
-	for dec.PeekKind() != ']' {
-		val, err := dec.ReadValue()
-		if err != nil {
-			return fmt.Errorf("%w: %w", errGeometry, err)
-		}
+	for j := i + 1; j < e.next; j = tp.t[j].next {
 		var child geometry
-		if err := child.parse(val, depth+1); err != nil {
+		if err := child.fromTape(tp, j, depth+1, values); err != nil {
 			return err
 		}
 		if g.dim == 0 {
@@ -189,36 +178,27 @@ func (g *geometry) parseCollection(raw []byte, depth int) error {
 	return nil
 }
 
-// parseCoords reads one nested coordinates array of the given depth.
-func (g *geometry) parseCoords(dec *jsontext.Decoder, depth int) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return fmt.Errorf("%w: %w", errGeometry, err)
-	}
-	if tok.Kind() != '[' {
+// coordsFromTape reads one nested coordinates array of the given depth.
+func (g *geometry) coordsFromTape(tp *tape, i uint32, depth int, values bool) error {
+	e := tp.t[i]
+	if e.kind != '[' {
 		return fmt.Errorf("%w: coordinates are not nested arrays of the type's depth", errGeometry)
 	}
 	if depth == 0 {
 		n := 0
-		for dec.PeekKind() != ']' {
-			tok, err := dec.ReadToken()
-			if err != nil {
-				return fmt.Errorf("%w: %w", errGeometry, err)
-			}
-			if tok.Kind() != '0' {
+		for j := i + 1; j < e.next; j = tp.t[j].next {
+			if tp.t[j].kind != '0' {
 				return fmt.Errorf("%w: a position holds a non-number", errGeometry)
 			}
 			if n < 3 {
-				f, err := tok.Float()
-				if err != nil || math.IsInf(f, 0) {
+				if !tp.finite(j) {
 					return fmt.Errorf("%w: a coordinate overflows a float64", errGeometry)
 				}
-				g.pos = append(g.pos, f)
+				if values {
+					g.pos = append(g.pos, tp.float(j))
+				}
 			}
 			n++
-		}
-		if _, err := dec.ReadToken(); err != nil {
-			return fmt.Errorf("%w: %w", errGeometry, err)
 		}
 		if n == 0 && g.code == wkbPoint {
 			return nil // an empty Point
@@ -237,14 +217,11 @@ func (g *geometry) parseCoords(dec *jsontext.Decoder, depth int) error {
 	at := len(g.counts)
 	g.counts = append(g.counts, 0)
 	n := 0
-	for dec.PeekKind() != ']' {
-		if err := g.parseCoords(dec, depth-1); err != nil {
+	for j := i + 1; j < e.next; j = tp.t[j].next {
+		if err := g.coordsFromTape(tp, j, depth-1, values); err != nil {
 			return err
 		}
 		n++
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return fmt.Errorf("%w: %w", errGeometry, err)
 	}
 	g.counts[at] = n
 	return nil

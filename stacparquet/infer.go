@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"math"
+
 	"slices"
 	"strconv"
 	"time"
@@ -159,12 +158,6 @@ func childRole(n *node) uint8 {
 	return roleNone
 }
 
-// member is one top-level member of an item, or one property.
-type member struct {
-	name string
-	raw  []byte
-}
-
 // itemInfo is what the writer keeps of an item besides its JSON: where it
 // goes and what it adds to the file's geo metadata.
 type itemInfo struct {
@@ -173,38 +166,31 @@ type itemInfo struct {
 	datetime   time.Time
 	start      time.Time // start_datetime, for partitioning items without datetime
 	hasTime    bool
-	geom       geometry
 	hasGeom    bool
 	dropped    int // properties dropped for colliding with a top-level member
 	hoisted    int // top-level members other than STAC's, stored as properties
 }
 
-// parseBBox reads a bbox of 4 or 6 numbers (nil for null).
-func parseBBox(raw []byte, dst []float64) ([]float64, error) {
+// bboxFromTape reads the bbox at entry i of tp, 4 or 6 numbers (nil for
+// null).
+func bboxFromTape(tp *tape, i uint32, dst []float64) ([]float64, error) {
 	dst = dst[:0]
-	if len(raw) == 0 || isNull(raw) {
+	e := tp.t[i]
+	switch e.kind {
+	case 'n':
 		return nil, nil
-	}
-	if raw[0] != '[' {
+	case '[':
+	default:
 		return nil, fmt.Errorf("%w: \"bbox\" is not an array", ErrInvalidItem)
 	}
-	dec := newDecoder(raw)
-	if _, err := dec.ReadToken(); err != nil {
-		return nil, fmt.Errorf("%w: bbox: %w", ErrInvalidItem, err)
-	}
-	for dec.PeekKind() != ']' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return nil, fmt.Errorf("%w: bbox: %w", ErrInvalidItem, err)
-		}
-		if tok.Kind() != '0' || len(dst) == 6 {
+	for j := i + 1; j < e.next; j = tp.t[j].next {
+		if tp.t[j].kind != '0' || len(dst) == 6 {
 			return nil, fmt.Errorf("%w: \"bbox\" is not 4 or 6 numbers", ErrInvalidItem)
 		}
-		f, err := tok.Float()
-		if err != nil || math.IsInf(f, 0) {
+		if !tp.finite(j) {
 			return nil, fmt.Errorf("%w: a \"bbox\" number overflows a float64", ErrInvalidItem)
 		}
-		dst = append(dst, f)
+		dst = append(dst, tp.float(j))
 	}
 	if len(dst) != 4 && len(dst) != 6 {
 		return nil, fmt.Errorf("%w: \"bbox\" has %d numbers, not 4 or 6", ErrInvalidItem, len(dst))
@@ -214,94 +200,96 @@ func parseBBox(raw []byte, dst []float64) ([]float64, error) {
 
 // inferrer widens a schema with items.
 type inferrer struct {
-	dec         *jsontext.Decoder
-	sub         *jsontext.Decoder // for values read whole
+	tp          tape
+	g           geometry // scratch, for checking geometries
 	bbox        []float64
 	collections map[string]struct{} // the collection ids seen
 	seq         uint64              // items inferred
-	names       []string            // the item's member names
+	names       []string            // the item's member names (views of its text)
 	extras      []member            // its top-level members outside the core
 }
 
-func newInferrer() *inferrer {
-	return &inferrer{dec: newDecoder(nil), sub: newDecoder(nil), collections: map[string]struct{}{}}
+// member is one top-level member of an item outside the STAC core: its
+// name and its value's tape entry.
+type member struct {
+	name string
+	val  uint32
 }
 
-// item checks an item and widens s to hold it, in one pass over its JSON.
-// An item refused part way may have widened s already: s then holds more
-// than the accepted items need, never less.
+func newInferrer() *inferrer {
+	return &inferrer{collections: map[string]struct{}{}}
+}
+
+// isGeometry reports whether entry i is a valid GeoJSON geometry.
+func (in *inferrer) isGeometry(i uint32) bool {
+	in.g.reset()
+	return in.g.fromTape(&in.tp, i, 0, false) == nil
+}
+
+// item checks an item and widens s to hold it. An item refused part way
+// may have widened s already: s then holds more than the accepted items
+// need, never less.
 func (in *inferrer) item(s *schema, item []byte) (itemInfo, error) {
 	var info itemInfo
 	in.seq++
-	dec := in.dec
-	resetDecoder(dec, item)
 	fail := func(format string, args ...any) (itemInfo, error) {
 		return info, fmt.Errorf("%w: "+format, append([]any{ErrInvalidItem}, args...)...)
 	}
-	tok, err := dec.ReadToken()
-	if err != nil {
+	tp := &in.tp
+	if err := tp.parse(item); err != nil {
 		return fail("%w", err)
 	}
-	if tok.Kind() != '{' {
+	if tp.t[0].kind != '{' {
 		return fail("not a JSON object")
 	}
 	root := s.root
 	in.extras = in.extras[:0]
 	in.names = in.names[:0]
-	var bbox []float64
-	for dec.PeekKind() != '}' {
-		rawName, err := dec.ReadValue()
-		if err != nil {
-			return fail("%w", err)
-		}
-		name := unquote(rawName)
+	end := tp.t[0].next
+	for j := uint32(1); j < end; {
+		nameTok, val := j, j+1
+		j = tp.t[val].next
+		name := tp.view(nameTok)
 		if slices.Contains(in.names, name) {
 			return fail("member %q appears twice", name)
 		}
 		in.names = append(in.names, name)
 		switch name {
-		case "id", "geometry", "bbox", "collection":
-			val, err := dec.ReadValue()
+		case "id":
+			if tp.t[val].kind != '"' {
+				return fail("\"id\" is not a string")
+			}
+			info.id = string(tp.str(val, nil))
+			root.lookup("id").observe(kString)
+		case "geometry":
+			if tp.isNull(val) {
+				break
+			}
+			in.g.reset()
+			if err := in.g.fromTape(tp, val, 0, false); err != nil {
+				return fail("item %q: %w", info.id, err)
+			}
+			info.hasGeom = true
+			root.lookup("geometry").observe(kGeom)
+		case "bbox":
+			bbox, err := bboxFromTape(tp, val, in.bbox)
 			if err != nil {
-				return fail("%w", err)
+				return info, fmt.Errorf("item %q: %w", info.id, err)
 			}
-			switch name {
-			case "id":
-				if val.Kind() != '"' {
-					return fail("\"id\" is not a string")
-				}
-				info.id = unquote(val)
-				root.lookup("id").observe(kString)
-			case "geometry":
-				if isNull(val) {
-					break
-				}
-				g, err := parseGeometry(val)
-				if err != nil {
-					return fail("item %q: %w", info.id, err)
-				}
-				info.geom, info.hasGeom = g, true
-				root.lookup("geometry").observe(kGeom)
-			case "bbox":
-				if bbox, err = parseBBox(val, in.bbox); err != nil {
-					return info, fmt.Errorf("item %q: %w", info.id, err)
-				}
-				in.bbox = bbox
-				if len(bbox) == 6 {
-					s.bbox3D = true
-				}
-			case "collection":
-				if val.Kind() == '"' {
-					info.collection = unquote(val)
-				}
-				in.value(root.lookup("collection"), val, 0)
+			in.bbox = bbox
+			if len(bbox) == 6 {
+				s.bbox3D = true
 			}
+		case "collection":
+			if tp.t[val].kind == '"' {
+				info.collection = string(tp.str(val, nil))
+			}
+			in.value(root.lookup("collection"), val, 0)
 		case "properties":
-			switch dec.PeekKind() {
+			switch tp.t[val].kind {
 			case 'n':
-				dec.SkipValue()
 			case '{':
-				if err := in.properties(dec, root, &info); err != nil {
+				if err := in.properties(root, val, &info); err != nil {
 					return info, err
 				}
 			default:
@@ -309,23 +297,13 @@ func (in *inferrer) item(s *schema, item []byte) (itemInfo, error) {
 			}
 		default:
 			if isCore(name) {
-				in.walkValue(dec, root.lookup(name), 0)
+				in.walkValue(root.lookup(name), val, 0)
 				break
 			}
 			// Another top-level member: a property, unless the item also
 			// has a property of that name (which may come later).
-			val, err := dec.ReadValue()
-			if err != nil {
-				return fail("%w", err)
-			}
-			in.extras = append(in.extras, member{name: name, raw: slices.Clone(val)})
+			in.extras = append(in.extras, member{name: name, val: val})
 		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return fail("%w", err)
-	}
-	if _, err := dec.ReadToken(); err != io.EOF {
-		return fail("more than one JSON value")
 	}
 	if info.id == "" && !slices.Contains(in.names, "id") {
 		return fail("no string \"id\"")
@@ -337,7 +315,7 @@ func (in *inferrer) item(s *schema, item []byte) (itemInfo, error) {
 			continue
 		}
 		info.hoisted++
-		in.value(c, m.raw, 0)
+		in.value(c, m.val, 0)
 	}
 	if !info.hasTime && !info.start.IsZero() {
 		info.datetime, info.hasTime = info.start, true
@@ -348,41 +326,41 @@ func (in *inferrer) item(s *schema, item []byte) (itemInfo, error) {
 	return info, nil
 }
 
-// properties widens the root with an item's properties.
-func (in *inferrer) properties(dec *jsontext.Decoder, root *node, info *itemInfo) error {
-	dec.ReadToken()
-	for dec.PeekKind() != '}' {
-		rawName, err := dec.ReadValue()
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidItem, err)
-		}
-		c := root.lookupRaw(rawName)
-		if c != nil && c.seen == in.seq {
-			return fmt.Errorf("%w: item %q: property %s appears twice", ErrInvalidItem, info.id, rawName)
-		}
+// properties widens the root with an item's properties, the object at
+// entry obj.
+func (in *inferrer) properties(root *node, obj uint32, info *itemInfo) error {
+	tp := &in.tp
+	end := tp.t[obj].next
+	guess := 0
+	for j := obj + 1; j < end; {
+		nameTok, val := j, j+1
+		j = tp.t[val].next
+		fi := root.fieldTok(tp, nameTok, guess)
+		var c *node
 		var name string
-		if c != nil {
-			name = root.fields[root.indexRaw(rawName)].name
-		} else {
-			name = unquote(rawName)
-		}
-		if isCore(name) {
-			info.dropped++
-			if err := dec.SkipValue(); err != nil {
-				return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+		var core bool
+		if fi >= 0 {
+			f := root.fields[fi]
+			c, name, core = f.n, f.name, f.core
+			guess = fi + 1
+			if c.seen == in.seq {
+				return fmt.Errorf("%w: item %q: property %s appears twice", ErrInvalidItem, info.id, tp.raw(nameTok))
 			}
+		} else {
+			name = tp.view(nameTok)
+			core = isCore(name)
+		}
+		if core {
+			info.dropped++
 			continue
 		}
 		if c == nil {
 			c = root.child(name, childHint(root, name))
 		}
 		c.seen = in.seq
-		if c.hint == hintTime && dec.PeekKind() == '"' {
-			val, err := dec.ReadValue()
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrInvalidItem, err)
-			}
-			if t, err := parseTime(val); err == nil {
+		if c.hint == hintTime && tp.t[val].kind == '"' {
+			t, err := parseTime(tp.raw(val))
+			if err == nil {
 				switch name {
 				case "datetime":
 					info.datetime, info.hasTime = t, true
@@ -390,99 +368,97 @@ func (in *inferrer) properties(dec *jsontext.Decoder, root *node, info *itemInfo
 					info.start = t
 				}
 			}
-			in.value(c, val, 0)
+			switch {
+			case c.kind == kJSON, err != nil:
+				c.observe(kString)
+			default:
+				c.observe(kTime)
+			}
 			continue
 		}
-		in.walkValue(dec, c, 0)
+		in.walkValue(c, val, 0)
 	}
-	dec.ReadToken()
 	return nil
 }
 
-// value widens n to hold the JSON value raw.
-func (in *inferrer) value(n *node, raw []byte, depth int) {
-	k := rawKind(raw)
+// value widens n to hold the value at entry i (a top-level member's).
+func (in *inferrer) value(n *node, i uint32, depth int) {
+	tp := &in.tp
+	k := tp.kind(i)
 	switch {
 	case n.kind == kJSON:
 		n.observe(k)
 		return
 	case k == kStruct && n.hint == hintGeom:
-		if _, err := parseGeometry(raw); err == nil {
+		if in.isGeometry(i) {
 			n.observe(kGeom)
-		} else if n.kind != kJSON {
+		} else {
 			n.toJSON(kStruct)
 		}
 		return
 	case k == kString && n.hint == hintTime:
-		if _, err := parseTime(raw); err == nil {
+		if _, err := parseTime(tp.raw(i)); err == nil {
 			k = kTime
 		}
 	case (k == kStruct || k == kList) && depth >= maxInferDepth:
-		if n.kind != kJSON {
-			n.toJSON(k)
-		}
+		n.toJSON(k)
 		return
 	}
 	if !n.observe(k) {
 		return
 	}
-	dec := in.sub
-	resetDecoder(dec, raw)
-	in.walk(dec, n, depth)
+	in.walk(n, i, depth)
 }
 
 // walk widens n (a struct or list node of the value's kind) with the value
-// at the decoder.
-func (in *inferrer) walk(dec *jsontext.Decoder, n *node, depth int) {
-	if _, err := dec.ReadToken(); err != nil {
-		return // the item was checked before: cannot happen
-	}
+// at entry i.
+func (in *inferrer) walk(n *node, i uint32, depth int) {
+	tp := &in.tp
+	end := tp.t[i].next
 	if n.kind == kStruct {
-		for dec.PeekKind() != '}' {
-			name, err := dec.ReadValue()
-			if err != nil {
-				return
-			}
-			c := n.lookupRaw(name)
-			if c == nil {
-				s := unquote(name)
+		guess := 0
+		for j := i + 1; j < end; {
+			nameTok, val := j, j+1
+			j = tp.t[val].next
+			var c *node
+			if fi := n.fieldTok(tp, nameTok, guess); fi >= 0 {
+				c = n.fields[fi].n
+				guess = fi + 1
+			} else {
+				s := tp.view(nameTok)
 				c = n.child(s, childHint(n, s))
 				c.role = childRole(n)
+				guess = len(n.fields)
 			}
-			in.walkValue(dec, c, depth+1)
+			in.walkValue(c, val, depth+1)
 		}
-	} else {
-		for dec.PeekKind() != ']' {
-			in.walkValue(dec, n.elem, depth+1)
-		}
+		return
 	}
-	dec.ReadToken()
+	for j := i + 1; j < end; j = tp.t[j].next {
+		in.walkValue(n.elem, j, depth+1)
+	}
 }
 
-func (in *inferrer) walkValue(dec *jsontext.Decoder, n *node, depth int) {
-	pk := dec.PeekKind()
+// walkValue widens n with the value at entry i.
+func (in *inferrer) walkValue(n *node, i uint32, depth int) {
+	tp := &in.tp
+	pk := tp.t[i].kind
 	if (pk == '{' || pk == '[') && n.kind != kJSON && n.hint != hintGeom && depth < maxInferDepth {
 		k := kStruct
 		if pk == '[' {
 			k = kList
 		}
 		if n.observe(k) {
-			in.walk(dec, n, depth)
-			return
+			in.walk(n, i, depth)
 		}
-		dec.SkipValue()
 		return
 	}
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return
-	}
-	k := rawKind(raw)
+	k := tp.kind(i)
 	switch {
 	case n.kind == kJSON:
 		n.observe(k)
 	case k == kStruct && n.hint == hintGeom:
-		if _, err := parseGeometry(raw); err == nil {
+		if in.isGeometry(i) {
 			n.observe(kGeom)
 		} else {
 			n.toJSON(kStruct)
@@ -490,7 +466,7 @@ func (in *inferrer) walkValue(dec *jsontext.Decoder, n *node, depth int) {
 	case k == kStruct || k == kList: // too deep
 		n.toJSON(k)
 	case k == kString && n.hint == hintTime:
-		if _, err := parseTime(raw); err == nil {
+		if _, err := parseTime(tp.raw(i)); err == nil {
 			k = kTime
 		}
 		n.observe(k)
@@ -499,59 +475,25 @@ func (in *inferrer) walkValue(dec *jsontext.Decoder, n *node, depth int) {
 	}
 }
 
-// lookupRaw finds a struct field by its quoted JSON name without
-// allocating when the name has no escapes.
-func (n *node) lookupRaw(quoted []byte) *node {
-	if i := n.indexRaw(quoted); i >= 0 {
-		return n.fields[i].n
-	}
-	return nil
-}
-
-// indexRaw is the position of the field of that quoted name, or -1.
-func (n *node) indexRaw(quoted []byte) int {
-	var i int
-	var ok bool
-	if bytes.IndexByte(quoted, '\\') >= 0 {
-		i, ok = n.index[unquote(quoted)]
-	} else {
-		i, ok = n.index[string(quoted[1:len(quoted)-1])]
-	}
-	if !ok {
+// fieldTok is the position of the field named by string entry i of tp, or
+// -1. It tries guess first: items list their members in much the same
+// order, so the field after the previous one found is most often next.
+func (n *node) fieldTok(tp *tape, i uint32, guess int) int {
+	e := &tp.t[i]
+	if e.flags&tEscaped == 0 {
+		name := tp.text[e.start+1 : e.end-1]
+		if guess < len(n.fields) && n.fields[guess].name == string(name) {
+			return guess
+		}
+		if j, ok := n.index[string(name)]; ok {
+			return j
+		}
 		return -1
 	}
-	return i
-}
-
-// rawKind is the kind of a JSON value from its first bytes.
-func rawKind(raw []byte) kind {
-	switch raw[0] {
-	case 'n':
-		return kNull
-	case 't', 'f':
-		return kBool
-	case '"':
-		return kString
-	case '{':
-		return kStruct
-	case '[':
-		return kList
+	if j, ok := n.index[unquote(tp.text[e.start:e.end])]; ok {
+		return j
 	}
-	if isIntText(raw) {
-		if _, ok := parseInt(raw); ok {
-			return kInt
-		}
-	}
-	if math.IsInf(parseFloat(raw), 0) {
-		return kJSON // beyond float64: kept as its text
-	}
-	return kFloat
-}
-
-// isIntText reports whether a JSON number has neither fraction nor
-// exponent.
-func isIntText(raw []byte) bool {
-	return bytes.IndexAny(raw, ".eE") < 0
+	return -1
 }
 
 // parseInt parses a JSON integer that fits an int64.
@@ -578,18 +520,14 @@ func parseTime(quoted []byte) (time.Time, error) {
 	return t, nil
 }
 
-// decodeOpts are the options of every decoder of item JSON. Duplicate
-// object names are not checked by jsontext (that costs a third of the
-// parsing): the members that matter are checked here (scanItem), and a
+// decodeOpts are the options of the decoders of item JSON (in
+// appendJSONText; items are parsed onto tapes, which allow duplicate names
+// too): the members that matter are checked by the inferrer, and a
 // repeated nested member keeps its first value.
 var decodeOpts = jsontext.AllowDuplicateNames(true)
 
 func newDecoder(b []byte) *jsontext.Decoder {
 	return jsontext.NewDecoder(bytes.NewBuffer(b), decodeOpts)
-}
-
-func resetDecoder(d *jsontext.Decoder, b []byte) {
-	d.Reset(bytes.NewBuffer(b), decodeOpts)
 }
 
 // bstr views b as a string for a call that does not keep it.

@@ -67,6 +67,7 @@ type node struct {
 type field struct {
 	name string
 	n    *node
+	core bool // named like a STAC core member
 }
 
 func newNode(k kind, h hint) *node {
@@ -83,8 +84,9 @@ func (n *node) child(name string, h hint) *node {
 		return n.fields[i].n
 	}
 	c := newNode(kNull, h)
+	name = strings.Clone(name) // name may share an item's text
 	n.index[name] = len(n.fields)
-	n.fields = append(n.fields, &field{name: name, n: c})
+	n.fields = append(n.fields, &field{name: name, n: c, core: isCore(name)})
 	return c
 }
 
@@ -177,7 +179,7 @@ func (n *node) clone() *node {
 		c.index = make(map[string]int, len(n.fields))
 		for _, f := range n.fields {
 			c.index[f.name] = len(c.fields)
-			c.fields = append(c.fields, &field{name: f.name, n: f.n.clone()})
+			c.fields = append(c.fields, &field{name: f.name, n: f.n.clone(), core: f.core})
 		}
 	}
 	if n.mixed != nil {
