@@ -408,3 +408,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Unwrap returns the transport below the auth layer (Base, or
+// http.DefaultTransport when Base is nil), for code that looks for a
+// layer of its own in the chain, such as retry.PolicyOf.
+func (t *Transport) Unwrap() http.RoundTripper { return t.base() }

@@ -209,7 +209,9 @@ type Options struct {
 	// (fetched and decoded again after a failure that may pass), and is
 	// given to the STAC API client with stac.WithRetry. Statuses such as
 	// 429 and 503 are retried by HTTPClient's transport when it is a
-	// retry.Policy's.
+	// retry.Policy's. nil: the policy of HTTPClient's transport when it
+	// has one (retry.PolicyOf; provider.Resolved's client with
+	// Settings.Retry has), else none.
 	Retry *retry.Policy
 
 	// PageEnds makes the crawl yield a KindPageEnd resource after each

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stacq/stacq/retry"
 	"github.com/stacq/stacq/stac"
 )
 
@@ -89,6 +90,9 @@ func newRun(opts Options, f *filter, out chan<- result) *run {
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
+	}
+	if p, ok := retry.PolicyOf(hc.Transport); ok && opts.Retry == nil {
+		opts.Retry = &p // the transport's retries, for whole documents too
 	}
 	r := &run{opts: opts, filter: f, hc: hc, out: out, found: make(chan discovery), seen: map[string]bool{}}
 	r.pageSize.Store(int64(cmp.Or(opts.PageSize, DefaultPageSize)))

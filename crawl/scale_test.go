@@ -171,33 +171,41 @@ func TestCrawlDoesNotRememberItems(t *testing.T) {
 	}
 }
 
-// A static document cut short is fetched again under the retry policy.
+// A static document cut short is fetched again under the retry policy:
+// Options.Retry's, or the one of the HTTP client's retrying transport.
 func TestCrawlRetriesStaticDocuments(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/catalog.json":
-			doc := `{"type":"Catalog","stac_version":"1.0.0","id":"cut","description":"d","links":[{"rel":"item","href":"item.json"}]}`
-			if calls.Add(1) == 1 {
-				// A body cut short: the length promises more.
-				w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
-				w.Write([]byte(doc[:20]))
-				return
-			}
-			w.Write([]byte(doc))
-		case "/item.json":
-			w.Write([]byte(`{"type":"Feature","stac_version":"1.0.0","id":"i1","geometry":null,"properties":{"datetime":"2024-01-01T00:00:00Z"},"links":[],"assets":{}}`))
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
 	policy := retry.Policy{MaxAttempts: 3, BaseDelay: time.Millisecond}
-	got := collect(t, crawl.Crawl(context.Background(), srv.URL+"/catalog.json", crawl.Options{Mode: crawl.ModeStatic, Retry: &policy}))
-	if got.final != nil || len(got.errs) > 0 || got.resources["item i1"].ID != "i1" {
-		t.Fatalf("errors %v %v, resources %v", got.final, got.errs, got.ids)
-	}
-	if calls.Load() != 2 {
-		t.Errorf("%d requests for the catalog, want 2", calls.Load())
+	for name, opts := range map[string]crawl.Options{
+		"Options.Retry": {Mode: crawl.ModeStatic, Retry: &policy},
+		"transport":     {Mode: crawl.ModeStatic, HTTPClient: &http.Client{Transport: policy.Transport(nil)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/catalog.json":
+					doc := `{"type":"Catalog","stac_version":"1.0.0","id":"cut","description":"d","links":[{"rel":"item","href":"item.json"}]}`
+					if calls.Add(1) == 1 {
+						// A body cut short: the length promises more.
+						w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+						w.Write([]byte(doc[:20]))
+						return
+					}
+					w.Write([]byte(doc))
+				case "/item.json":
+					w.Write([]byte(`{"type":"Feature","stac_version":"1.0.0","id":"i1","geometry":null,"properties":{"datetime":"2024-01-01T00:00:00Z"},"links":[],"assets":{}}`))
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			got := collect(t, crawl.Crawl(context.Background(), srv.URL+"/catalog.json", opts))
+			if got.final != nil || len(got.errs) > 0 || got.resources["item i1"].ID != "i1" {
+				t.Fatalf("errors %v %v, resources %v", got.final, got.errs, got.ids)
+			}
+			if calls.Load() != 2 {
+				t.Errorf("%d requests for the catalog, want 2", calls.Load())
+			}
+		})
 	}
 }

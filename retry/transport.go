@@ -220,3 +220,24 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	}
 	return max(t.Sub(now), 0), true
 }
+
+// PolicyOf returns the policy of the retrying layer in a chain of
+// transports: rt itself when Policy.Transport made it, else the layers
+// below it, found through their Unwrap() http.RoundTripper methods (the
+// auth and rate-limit transports have one). ok is false when no layer
+// retries. It lets a client that is handed an *http.Client retry whole
+// pages with the same policy its transport retries requests with, so
+// that one setting turns on both.
+func PolicyOf(rt http.RoundTripper) (p Policy, ok bool) {
+	for range 64 { // a bound, for a chain that wraps itself
+		switch t := rt.(type) {
+		case *transport:
+			return t.p, true
+		case interface{ Unwrap() http.RoundTripper }:
+			rt = t.Unwrap()
+		default:
+			return Policy{}, false
+		}
+	}
+	return Policy{}, false
+}

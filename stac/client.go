@@ -121,6 +121,9 @@ func Open(ctx context.Context, rootURL string, opts ...Option) (*Client, error) 
 	c.root = u.String()
 	c.origins = map[string]bool{}
 	c.allow(u)
+	if p, ok := retry.PolicyOf(c.hc.Transport); ok && c.retry == nil {
+		c.retry = &p // the transport's retries, for whole pages too
+	}
 	c.hc = c.guardRedirects(c.hc)
 	if err := c.readLanding(ctx); err != nil {
 		return nil, err

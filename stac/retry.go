@@ -15,7 +15,11 @@ import (
 //
 // Retrying statuses (429, 503, ...) and connection failures is the job of
 // the HTTP client's transport: give the Client one whose Transport is
-// p.Transport (see WithHTTPClient). Both layers then draw on one budget
+// p.Transport (see WithHTTPClient). A Client given such a transport, also
+// under layers that unwrap to it (retry.PolicyOf), such as the client of
+// provider.Resolved with Settings.Retry, retries pages with its policy
+// without WithRetry, which is then needed only for another policy or for
+// an HTTP client that does not retry. Both layers draw on one budget
 // per page, so a page is tried at most p.MaxAttempts times, and a page
 // that fails after retries gives a *retry.Error (errors.As) with the
 // attempt count, wrapping the usual *HTTPError or *DecodeError.

@@ -15,69 +15,83 @@ import (
 	"github.com/stacq/stacq/stac"
 )
 
-// With WithRetry, pages cut short or dropped are fetched again as a unit:
+// unwrapping is a layer over a retrying transport, as the auth layer is.
+type unwrapping struct{ http.RoundTripper }
+
+func (u unwrapping) Unwrap() http.RoundTripper { return u.RoundTripper }
+
+// With WithRetry, or a retrying transport alone (also under a layer
+// above it), pages cut short or dropped are fetched again as a unit:
 // every item once, in order, for typed, raw and collection-items paging.
 func TestWithRetry(t *testing.T) {
 	p := retry.Policy{BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond}
+	setups := map[string][]stac.Option{
+		"WithRetry": {stac.WithHTTPClient(&http.Client{Transport: p.Transport(nil)}), stac.WithRetry(p)},
+		"transport": {stac.WithHTTPClient(&http.Client{Transport: unwrapping{p.Transport(nil)}})},
+	}
 	for _, kind := range []faults.Kind{faults.Truncate, faults.CutBody, faults.Unavailable, faults.Drop} {
-		t.Run(kind.String(), func(t *testing.T) {
-			srv, in := faults.Serve(stactest.Options{Items: 95}, faults.Rule{Kind: kind, Every: 2})
-			defer srv.Close()
-			ctx := context.Background()
-			c, err := stac.Open(ctx, srv.RootURL(), stac.WithHTTPClient(&http.Client{Transport: p.Transport(nil)}), stac.WithRetry(p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			lists := map[string]func() []string{
-				"search": func() []string {
-					var ids []string
-					for it, err := range c.Search(ctx, stac.SearchParams{Limit: 10}) {
-						if err != nil {
-							t.Fatal(err)
-						}
-						ids = append(ids, it.ID)
-					}
-					return ids
-				},
-				"raw": func() []string {
-					var ids []string
-					for page, err := range c.SearchRawPages(ctx, stac.SearchParams{Limit: 10}) {
-						if err != nil {
-							t.Fatal(err)
-						}
-						for _, it := range page.Items {
-							ids = append(ids, it.ID)
-						}
-					}
-					return ids
-				},
-				"items": func() []string {
-					var ids []string
-					for it, err := range c.Items(ctx, "sentinel-2-l2a", stac.ItemsParams{Limit: 10}) {
-						if err != nil {
-							t.Fatal(err)
-						}
-						ids = append(ids, it.ID)
-					}
-					return ids
-				},
-			}
-			for name, list := range lists {
-				before := in.Total()
-				ids := list()
-				if len(ids) != 95 {
-					t.Errorf("%s: %d items, want 95", name, len(ids))
+		for setup, opts := range setups {
+			t.Run(kind.String()+"/"+setup, func(t *testing.T) { testWithRetry(t, kind, opts) })
+		}
+	}
+}
+
+func testWithRetry(t *testing.T, kind faults.Kind, opts []stac.Option) {
+	srv, in := faults.Serve(stactest.Options{Items: 95}, faults.Rule{Kind: kind, Every: 2})
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := stac.Open(ctx, srv.RootURL(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := map[string]func() []string{
+		"search": func() []string {
+			var ids []string
+			for it, err := range c.Search(ctx, stac.SearchParams{Limit: 10}) {
+				if err != nil {
+					t.Fatal(err)
 				}
-				for i, id := range ids {
-					if want := fmt.Sprintf("S2A_%05d_", i); !strings.HasPrefix(id, want) {
-						t.Fatalf("%s: item %d is %s, want %s...", name, i, id, want)
-					}
+				ids = append(ids, it.ID)
+			}
+			return ids
+		},
+		"raw": func() []string {
+			var ids []string
+			for page, err := range c.SearchRawPages(ctx, stac.SearchParams{Limit: 10}) {
+				if err != nil {
+					t.Fatal(err)
 				}
-				if in.Total() == before {
-					t.Errorf("%s: no fault injected", name)
+				for _, it := range page.Items {
+					ids = append(ids, it.ID)
 				}
 			}
-		})
+			return ids
+		},
+		"items": func() []string {
+			var ids []string
+			for it, err := range c.Items(ctx, "sentinel-2-l2a", stac.ItemsParams{Limit: 10}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, it.ID)
+			}
+			return ids
+		},
+	}
+	for name, list := range lists {
+		before := in.Total()
+		ids := list()
+		if len(ids) != 95 {
+			t.Errorf("%s: %d items, want 95", name, len(ids))
+		}
+		for i, id := range ids {
+			if want := fmt.Sprintf("S2A_%05d_", i); !strings.HasPrefix(id, want) {
+				t.Fatalf("%s: item %d is %s, want %s...", name, i, id, want)
+			}
+		}
+		if in.Total() == before {
+			t.Errorf("%s: no fault injected", name)
+		}
 	}
 }
 

@@ -55,12 +55,11 @@ func ExampleResolve() {
 func Example_crawlEarthDaily() {
 	ctx := context.Background()
 	cache, _, _ := provider.DefaultCacheDir(os.Getenv)
-	policy := retry.Policy{}
-	r, err := provider.Resolve("", provider.Settings{Getenv: os.Getenv, Dir: ".", CacheDir: cache, Retry: &policy})
+	r, err := provider.Resolve("", provider.Settings{Getenv: os.Getenv, Dir: ".", CacheDir: cache, Retry: &retry.Policy{}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	opts := crawl.Options{HTTPClient: r.Client(), Retry: &policy, MaxItems: 100}
+	opts := crawl.Options{HTTPClient: r.Client(), MaxItems: 100}
 	for res, err := range crawl.Crawl(ctx, r.APIURL, opts) {
 		if err != nil {
 			log.Print(err)

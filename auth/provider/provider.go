@@ -119,8 +119,9 @@ type Settings struct {
 	HTTPClient *http.Client
 	// Retry, when set, retries the transient failures of token and API
 	// requests (5xx, 429 with Retry-After, dropped connections) with this
-	// policy. nil: no retries. Pass the same policy to stac.WithRetry so
-	// that pages cut short are retried on the same budget.
+	// policy. nil: no retries. It is the one setting needed: stac.Open and
+	// crawl.Crawl find the policy in Client's transport (retry.PolicyOf)
+	// and retry pages and documents cut short with it, on the same budget.
 	Retry *retry.Policy
 	// Limiter receives the provider's request rate for its hosts (and
 	// Rate's), and is the one Client's requests wait on; nil means one of

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stacq/stacq/auth"
 	"github.com/stacq/stacq/internal/testing/authtest"
+	"github.com/stacq/stacq/retry"
 )
 
 // Resolve picks the preset by name, else from the API URL's host, else
@@ -414,5 +415,35 @@ func answer(v string, err error) func(string) (string, error) {
 			return "", fmt.Errorf("label %q does not say what is asked", label)
 		}
 		return v, err
+	}
+}
+
+// Settings.Retry is the one setting for retries: the client's transport
+// reports the policy under the auth layer (retry.PolicyOf), which is how
+// stac and crawl retry whole pages and documents with it too.
+func TestRetryPolicyReachesTheClient(t *testing.T) {
+	policy := retry.Policy{MaxAttempts: 7}
+	env := map[string]string{"EDS_CLIENT_ID": "eds-id", "EDS_SECRET": "eds-secret", "EDS_AUTH_URL": "https://auth.example.com/oauth2/token"}
+	const eds = "https://api.earthdaily.com/platform/v1/stac"
+	for _, tc := range []struct {
+		name string
+		url  string
+		s    Settings
+		want int // MaxAttempts of the policy found; 0: none
+	}{
+		{"credentials and retries", eds, Settings{Getenv: mapEnv(env), Retry: &policy}, 7},
+		{"an open API, retries", "https://stac.example.com/v1", Settings{Retry: &policy}, 7},
+		{"credentials, no retries", eds, Settings{Getenv: mapEnv(env)}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Resolve(tc.url, tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, ok := retry.PolicyOf(r.Client().Transport)
+			if ok != (tc.want > 0) || p.MaxAttempts != tc.want {
+				t.Errorf("PolicyOf: %+v %v, want MaxAttempts %d", p, ok, tc.want)
+			}
+		})
 	}
 }

@@ -123,3 +123,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return t.base.RoundTrip(req)
 }
+
+// Unwrap returns the transport below the limiter.
+func (t *transport) Unwrap() http.RoundTripper { return t.base }
