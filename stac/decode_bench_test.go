@@ -108,7 +108,7 @@ func BenchmarkPageScan(b *testing.B) {
 	page := benchPage(b, 1000)
 	b.SetBytes(int64(len(page)))
 	perItem(b, 1000, func() {
-		if _, err := scanPage(page, "features"); err != nil {
+		if _, err := scanPage(page, "features", nil); err != nil {
 			b.Fatal(err)
 		}
 	})

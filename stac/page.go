@@ -48,11 +48,7 @@ type RawPage struct {
 	// that were replaced by U+FFFD, so that the items are valid JSON.
 	InvalidUTF8 int
 
-	raw   []byte // the array of items as sent (see scanPage)
-	count int    // its elements
-	cut   int    // items to keep, -1 for all (WithMaxItems)
-	// decodeErr describes a failure to split the items.
-	decodeErr func(error) error
+	cut int // items to keep, -1 for all (WithMaxItems)
 }
 
 // ItemCollection decodes the page's items.

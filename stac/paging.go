@@ -115,32 +115,20 @@ func (c *Client) rawPages(ctx context.Context, first *request, array string, cfg
 		}
 	}
 	fetch := retried(c, c.pageFetcher(array, reuse))
-	return splitPages(paged(ctx, c, c.pageChain(first, cfg, fetch)), array, cfg, reuse)
+	return splitPages(paged(ctx, c, c.pageChain(first, cfg, fetch)), cfg)
 }
 
-// splitPages splits the items of the pages as the caller asks for them
-// (the fetching goroutine meanwhile reads the next page), cuts the page
-// that reaches the item cap, and counts (with cfg.dedupe, drops) the
-// items a page repeats from the page before. With reuse, the items of a
-// page are appended to those of the page two before, as its body is.
-func splitPages(pages iter.Seq2[*RawPage, error], array string, cfg listConfig, reuse bool) iter.Seq2[*RawPage, error] {
+// splitPages hands on the pages as the caller asks for them (the
+// fetching goroutine meanwhile reads the next page), cuts the page that
+// reaches the item cap, and counts (with cfg.dedupe, drops) the items a
+// page repeats from the page before.
+func splitPages(pages iter.Seq2[*RawPage, error], cfg listConfig) iter.Seq2[*RawPage, error] {
 	return func(yield func(*RawPage, error) bool) {
 		seed := maphash.MakeSeed()
 		// Hashes of the collection and id of the items of the page
 		// before, and of this page.
 		lastIDs, curIDs := map[uint64]struct{}{}, map[uint64]struct{}{}
-		var spare, last []RawItem
-		lastLen := 0
 		for p, err := range pages {
-			if err == nil {
-				items := spare[:0]
-				if !reuse {
-					items = make([]RawItem, 0, max(lastLen, p.count))
-				}
-				if err = p.split(array, items); err != nil {
-					err = p.decodeErr(err)
-				}
-			}
 			if err != nil {
 				yield(nil, err)
 				return
@@ -151,10 +139,6 @@ func splitPages(pages iter.Seq2[*RawPage, error], array string, cfg listConfig, 
 			if len(p.Items) > 0 {
 				p.dropDuplicates(seed, lastIDs, curIDs, cfg.dedupe)
 				lastIDs, curIDs = curIDs, lastIDs
-			}
-			lastLen = len(p.Items)
-			if reuse {
-				spare, last = last, p.Items
 			}
 			if !yield(p, nil) {
 				return
@@ -195,14 +179,14 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 				}
 				return &LoopError{URL: redact.URL(r.url), Page: pageNo, Items: received, Matched: m, SamePage: samePage}
 			}
-			if p.count > 0 {
-				h := maphash.Bytes(seed, p.raw)
+			if len(p.Items) > 0 {
+				h := pageHash(seed, p.Items)
 				if _, dup := pagesSeen[h]; dup {
 					return nil, nil, loop(true)
 				}
 				pagesSeen[h] = struct{}{}
 			}
-			n := p.count
+			n := len(p.Items)
 			p.cut = -1
 			if cfg.max > 0 && received+n >= cfg.max {
 				p.cut = cfg.max - received
@@ -265,6 +249,8 @@ func (p *RawPage) dropDuplicates(seed maphash.Seed, before, cur map[uint64]struc
 func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *request) (*RawPage, error) {
 	sizeHint := 0 // only the fetching goroutine uses these
 	var spare, last []byte
+	var spareItems, lastPage []RawItem
+	lastItems := 0
 	return func(ctx context.Context, r *request) (*RawPage, error) {
 		resp, err := c.send(ctx, r)
 		if err != nil {
@@ -286,13 +272,18 @@ func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *re
 		decodeErr := func(err error) error {
 			return &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
 		}
-		p, err := scanPage(body, array)
+		items := spareItems[:0]
+		if !reuse {
+			items = make([]RawItem, 0, lastItems)
+		}
+		p, err := scanPage(body, array, items)
 		if err != nil {
 			return nil, decodeErr(err)
 		}
-		p.decodeErr = decodeErr
+		lastItems = len(p.Items)
 		if reuse {
 			spare, last = last[:0], body
+			spareItems, lastPage = lastPage, p.Items
 		}
 		return p, nil
 	}
@@ -522,4 +513,15 @@ func failed[V any](err error) iter.Seq2[V, error] {
 		var zero V
 		yield(zero, err)
 	}
+}
+
+// pageHash hashes the items of a page, to recognise a page sent again.
+func pageHash(seed maphash.Seed, items []RawItem) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, it := range items {
+		h.Write(it.JSON)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
 }

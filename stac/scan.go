@@ -3,42 +3,48 @@ package stac
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"io"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
-// A page is read in two stages, so that the next request can go out while
-// a page's items are still being checked: scanPage finds, in the fetching
-// goroutine, the array of items and reads the page's other members (its
-// links say what to fetch next) without looking inside the items; split
-// then checks and splits the items, in the caller's goroutine, while the
-// next page is on its way. jsontext checks every byte it reads and has no
-// way to skip a value without checking it, so the scan is the one piece of
-// JSON reading stacq writes itself: it only matches brackets and quotes
-// (see BenchmarkPageScan).
+// A page is read in two stages, so that the next request can go out
+// while a page's items are handed on: scanPage, in the fetching
+// goroutine, checks the page in one pass, splits its array of items
+// (features or collections) and reads the page's other members (its
+// links say what to fetch next); the caller's goroutine then only cuts
+// and counts. jsontext checks as well, but splitting with it and finding
+// the links first took twice the time of this one pass (BenchmarkPageScan
+// against BenchmarkPageDecodeRaw), so the scan is the one piece of JSON
+// reading stacq writes itself. Whatever it does not accept (invalid UTF-8,
+// \u escapes, any error) goes to jsontext instead, for the replacement
+// of bad UTF-8 and for precise errors; FuzzScanPage checks that both
+// read every page alike.
 
 var errScan = errors.New("not a JSON page")
 
-// scanPage reads the structure of a page: its array member (features or
-// collections) found and its elements counted, its other members decoded
-// (and checked) into PageInfo. The items are split by split. A body the
-// scan cannot read is read by splitPage, for a precise error.
-func scanPage(body []byte, array string) (*RawPage, error) {
-	p, err := scanTop(body, array)
+// maxDepth is jsontext's limit of nesting.
+const maxDepth = 10000
+
+// scanPage reads a page: its array member checked and split into Items
+// (appended to items[:0]), its other members decoded (and checked) into
+// PageInfo. A body the scan does not accept is read by splitPage, which
+// gives precise errors.
+func scanPage(body []byte, array string, items []RawItem) (*RawPage, error) {
+	var p *RawPage
+	err := errScan
+	if utf8.Valid(body) {
+		p, err = scanTop(body, array, items)
+	}
 	if err != nil {
-		if _, verr := splitPage(body, array, nil); verr != nil {
-			return nil, verr
-		}
-		return nil, err
+		return splitPage(body, array, items)
 	}
 	return p, nil
 }
 
-func scanTop(b []byte, array string) (*RawPage, error) {
-	p := &RawPage{}
+func scanTop(b []byte, array string, items []RawItem) (*RawPage, error) {
+	p := &RawPage{Items: items[:0]}
+	s := &scanner{b: b}
 	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '{' {
 		return nil, errScan
@@ -47,12 +53,15 @@ func scanTop(b []byte, array string) (*RawPage, error) {
 	for first := true; ; first = false {
 		i = skipSpace(b, i+1)
 		if i == len(b) {
-			return nil, io.ErrUnexpectedEOF
+			return nil, errScan
 		}
-		if b[i] == '}' {
+		if b[i] == '}' && first {
 			break
 		}
 		if !first {
+			if b[i] == '}' {
+				break
+			}
 			if b[i] != ',' {
 				return nil, errScan
 			}
@@ -61,9 +70,9 @@ func scanTop(b []byte, array string) (*RawPage, error) {
 		if i == len(b) || b[i] != '"' {
 			return nil, errScan
 		}
-		end, err := skipString(b, i)
-		if err != nil {
-			return nil, err
+		end, ok := s.str(i)
+		if !ok {
+			return nil, errScan
 		}
 		key := b[i:end]
 		i = skipSpace(b, end)
@@ -71,51 +80,46 @@ func scanTop(b []byte, array string) (*RawPage, error) {
 			return nil, errScan
 		}
 		start := skipSpace(b, i+1)
-		end, n, err := skipValue(b, start)
-		if err != nil {
-			return nil, err
-		}
 		if bytes.IndexByte(key, '\\') >= 0 {
-			if k, err := jsontext.AppendUnquote(nil, key); err == nil {
-				key = append(append([]byte{'"'}, k...), '"')
-			}
+			return nil, errScan // rare: jsontext reads it
 		}
-		switch {
-		case len(key) == len(array)+2 && string(key[1:len(key)-1]) == array:
-			switch b[start] {
-			case '[':
-				p.raw, p.count = b[start:end], n
-			case 'n':
+		if string(key[1:len(key)-1]) == array && start < len(b) && b[start] == '[' {
+			if end, ok = s.items(p, start); !ok {
+				return nil, errScan
+			}
+		} else {
+			if end, ok = s.value(start); !ok {
+				return nil, errScan
+			}
+			if string(key[1:len(key)-1]) == array {
 				if string(b[start:end]) != "null" {
-					return nil, errScan
+					return nil, errScan // jsontext says what it expected
 				}
-			default:
-				return nil, fmt.Errorf("field %q: expected an array", array)
+			} else {
+				if len(rest) > 1 {
+					rest = append(rest, ',')
+				}
+				rest = append(append(append(rest, key...), ':'), b[start:end]...)
 			}
-		default:
-			if len(rest) > 1 {
-				rest = append(rest, ',')
-			}
-			rest = append(append(append(rest, key...), ':'), b[start:end]...)
 		}
-		i = end - 1
+		i = skipSpace(b, end)
+		if i == len(b) {
+			return nil, errScan
+		}
+		i-- // at the comma or brace, for the loop
 	}
 	if skipSpace(b, i+1) != len(b) {
 		return nil, errScan
 	}
 	rest = append(rest, '}')
-	err := json.Unmarshal(rest, &p.PageInfo, decodeOpts)
-	if err != nil && !utf8Valid(rest) {
-		fixed := bytes.ToValidUTF8(rest, []byte("\uFFFD"))
-		if err = json.Unmarshal(fixed, &p.PageInfo, decodeOpts); err == nil {
-			p.InvalidUTF8 = bytes.Count(fixed, []byte("\uFFFD")) - bytes.Count(rest, []byte("\uFFFD"))
-		}
-	}
-	if err != nil {
+	if err := json.Unmarshal(rest, &p.PageInfo, decodeOpts); err != nil {
 		return nil, err
 	}
 	if delete(p.Extra, "type"); len(p.Extra) == 0 {
 		p.Extra = nil
+	}
+	if len(p.Items) == 0 {
+		p.Items = nil
 	}
 	return p, nil
 }
@@ -127,112 +131,284 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipString returns the end of the string that starts at b[i].
-func skipString(b []byte, i int) (int, error) {
-	for j := i + 1; ; {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return 0, io.ErrUnexpectedEOF
-		}
-		j += k
-		escapes := 0
-		for e := j - 1; e > i && b[e] == '\\'; e-- {
-			escapes++
-		}
-		if escapes%2 == 0 {
-			return j + 1, nil
-		}
-		j++
-	}
+// scanner checks JSON values of b, which is valid UTF-8. Each method
+// returns the end of the value at i and whether it is valid; the scan
+// then leaves the page to jsontext.
+type scanner struct {
+	b     []byte
+	depth int
 }
 
-// skipValue returns the end of the value that starts at b[i] and, for an
-// array, the number of its elements.
-func skipValue(b []byte, i int) (end, n int, err error) {
-	if i == len(b) {
-		return 0, 0, io.ErrUnexpectedEOF
+// items splits the array at i into the page's items: objects, whose id
+// and collection it reads.
+func (s *scanner) items(p *RawPage, i int) (int, bool) {
+	b := s.b
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
 	}
-	switch b[i] {
-	case '"':
-		end, err := skipString(b, i)
-		return end, 0, err
-	case '{', '[':
-	default:
-		j := i
-		for j < len(b) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(b[j])) {
-			j++
+	for {
+		if i == len(b) || b[i] != '{' {
+			return i, false
 		}
-		if j == i {
-			return 0, 0, errScan
+		var it RawItem
+		end, ok := s.object(i, &it, p.Items)
+		if !ok {
+			return end, false
 		}
-		return j, 0, nil
-	}
-	array := b[i] == '['
-	if array && skipSpace(b, i+1) < len(b) && b[skipSpace(b, i+1)] != ']' {
-		n = 1
-	}
-	depth := 0
-	for j := i; j < len(b); j++ {
-		switch b[j] {
-		case '"':
-			e, err := skipString(b, j)
-			if err != nil {
-				return 0, 0, err
-			}
-			j = e - 1
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth--; depth == 0 {
-				return j + 1, n, nil
-			}
-		case ',':
-			if array && depth == 1 {
-				n++
-			}
-		}
-	}
-	return 0, 0, io.ErrUnexpectedEOF
-}
-
-// split checks and splits the items the scan found into p.Items, appended
-// to items[:0]; they are sub-slices of the page's body. Invalid UTF-8 is
-// replaced by U+FFFD, in a copy of the array.
-func (p *RawPage) split(array string, items []RawItem) error {
-	p.Items = items[:0]
-	if p.raw == nil {
-		p.Items = nil
-		return nil
-	}
-	err := p.splitArray(p.raw, array)
-	if err != nil && !utf8Valid(p.raw) {
-		fixed := bytes.ToValidUTF8(p.raw, []byte("\uFFFD"))
-		p.Items = p.Items[:0]
-		if err = p.splitArray(fixed, array); err == nil {
-			p.InvalidUTF8 += bytes.Count(fixed, []byte("\uFFFD")) - bytes.Count(p.raw, []byte("\uFFFD"))
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if len(p.Items) == 0 {
-		p.Items = nil
-	}
-	return nil
-}
-
-func (p *RawPage) splitArray(arr []byte, array string) error {
-	d := jsontext.NewDecoder(bytes.NewBuffer(arr), decodeOpts)
-	if _, err := d.ReadToken(); err != nil {
-		return err
-	}
-	for d.PeekKind() != ']' {
-		it, err := splitItem(d, arr, p.Items)
-		if err != nil {
-			return fmt.Errorf("%s %d: %w", array, len(p.Items), err)
-		}
+		it.JSON = b[i:end]
+		it.Compact = bytes.IndexByte(it.JSON, '\n') < 0 && bytes.IndexByte(it.JSON, '\r') < 0 && bytes.IndexByte(it.JSON, '\t') < 0
 		p.Items = append(p.Items, it)
+		i = skipSpace(b, end)
+		if i == len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1, true
+		default:
+			return i, false
+		}
 	}
-	_, err := d.ReadToken()
-	return err
+}
+
+func (s *scanner) value(i int) (int, bool) {
+	b := s.b
+	if i == len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return s.str(i)
+	case c == '{':
+		return s.object(i, nil, nil)
+	case c == '[':
+		return s.array(i)
+	case c == '-' || ('0' <= c && c <= '9'):
+		return s.number(i)
+	case c == 't':
+		return literal(b, i, "true")
+	case c == 'f':
+		return literal(b, i, "false")
+	case c == 'n':
+		return literal(b, i, "null")
+	}
+	return i, false
+}
+
+func literal(b []byte, i int, lit string) (int, bool) {
+	end := i + len(lit)
+	return end, end <= len(b) && string(b[i:end]) == lit
+}
+
+// object checks the object at i. With it set, its members id and
+// collection are read into it (the collection shared with the item
+// before when it is the same: a page's items mostly share one).
+func (s *scanner) object(i int, it *RawItem, before []RawItem) (int, bool) {
+	if s.depth++; s.depth > maxDepth {
+		return i, false
+	}
+	b := s.b
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		s.depth--
+		return i + 1, true
+	}
+	for {
+		if i == len(b) || b[i] != '"' {
+			return i, false
+		}
+		kend, ok := s.str(i)
+		if !ok {
+			return kend, false
+		}
+		key := b[i+1 : kend-1]
+		i = skipSpace(b, kend)
+		if i == len(b) || b[i] != ':' {
+			return i, false
+		}
+		i = skipSpace(b, i+1)
+		vstart := i
+		if i, ok = s.value(i); !ok {
+			return i, false
+		}
+		if it != nil && (string(key) == "id" || string(key) == "collection") {
+			v := b[vstart:i]
+			var str string
+			switch {
+			case v[0] == 'n':
+			case v[0] != '"' || bytes.IndexByte(v, '\\') >= 0:
+				return i, false // not a string, or escaped: jsontext reads it
+			case key[0] == 'c' && len(before) > 0 && string(v[1:len(v)-1]) == before[len(before)-1].Collection:
+				str = before[len(before)-1].Collection
+			default:
+				str = string(v[1 : len(v)-1])
+			}
+			if key[0] == 'i' {
+				it.ID = str
+			} else {
+				it.Collection = str
+			}
+		}
+		i = skipSpace(b, i)
+		if i == len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			s.depth--
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+func (s *scanner) array(i int) (int, bool) {
+	if s.depth++; s.depth > maxDepth {
+		return i, false
+	}
+	b := s.b
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		s.depth--
+		return i + 1, true
+	}
+	for {
+		var ok bool
+		if i, ok = s.value(i); !ok {
+			return i, false
+		}
+		i = skipSpace(b, i)
+		if i == len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			s.depth--
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// plain marks the bytes that stand for themselves in a string: not the
+// quote, the backslash or control characters (UTF-8 is checked before).
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str checks the string at i, surrogate pairs of \u escapes included.
+func (s *scanner) str(i int) (int, bool) {
+	b := s.b
+	for i++; ; {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i == len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, true
+		case '\\':
+			if i+1 == len(b) {
+				return i, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				r, ok := hex4(b, i+2)
+				switch {
+				case !ok || 0xdc00 <= r && r <= 0xdfff:
+					return i, false // a low surrogate alone
+				case 0xd800 <= r && r <= 0xdbff: // a pair, or invalid
+					if r2, ok := hex4(b, i+8); !ok || b[i+6] != '\\' || b[i+7] != 'u' || r2 < 0xdc00 || r2 > 0xdfff {
+						return i, false
+					}
+					i += 12
+				default:
+					i += 6
+				}
+			default:
+				return i, false
+			}
+		default:
+			return i, false
+		}
+	}
+}
+
+// hex4 reads the four hexadecimal digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// number checks the number at i against JSON's grammar.
+func (s *scanner) number(i int) (int, bool) {
+	b := s.b
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i == len(b) || !isDigit(b[i]) {
+			return i, false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i == len(b) || !isDigit(b[i]) {
+			return i, false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	return i, true
 }
