@@ -190,14 +190,7 @@ func BenchmarkWrite(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, it := range items {
-			if err := w.Write(it); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
+		writeAndClose(b, w, items)
 	}
 }
 

@@ -84,14 +84,7 @@ func FuzzReadFile(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, it := range items {
-		if err := w.Write(it); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		f.Fatal(err)
-	}
+	writeAndClose(f, w, items)
 	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := OpenReader(bytes.NewReader(data), int64(len(data)), "fuzz")

@@ -137,22 +137,34 @@ func (g *geometry) fromTape(tp *tape, i uint32, depth int, values bool) error {
 		if geoms == none {
 			return fmt.Errorf("%w: GeometryCollection without \"geometries\"", errGeometry)
 		}
-		return g.collectionFromTape(tp, geoms, depth, values)
+		if err := g.collectionFromTape(tp, geoms, depth, values); err != nil {
+			return err
+		}
 	case coords == none:
 		return fmt.Errorf("%w: %s without \"coordinates\"", errGeometry, typ)
-	}
-	if err := g.coordsFromTape(tp, coords, coordDepth[g.code], values); err != nil {
-		return err
-	}
-	if g.code == wkbPolygon || g.code == wkbMultiPolygon {
-		if err := g.checkRings(); err != nil {
+	default:
+		if err := g.coordsFromTape(tp, coords, coordDepth[g.code], values); err != nil {
 			return err
+		}
+		if g.code == wkbPolygon || g.code == wkbMultiPolygon {
+			if err := g.checkRings(); err != nil {
+				return err
+			}
 		}
 	}
 	if g.dim == 0 {
-		g.dim = 2
+		g.dim = 2 // no position at all
 	}
 	return nil
+}
+
+// addDim notes a position or child geometry of dim numbers and reports
+// whether that agrees with those before.
+func (g *geometry) addDim(dim int) bool {
+	if g.dim == 0 {
+		g.dim = dim
+	}
+	return g.dim == dim
 }
 
 func (g *geometry) collectionFromTape(tp *tape, i uint32, depth int, values bool) error {
@@ -165,15 +177,10 @@ func (g *geometry) collectionFromTape(tp *tape, i uint32, depth int, values bool
 		if err := child.fromTape(tp, j, depth+1, values); err != nil {
 			return err
 		}
-		if g.dim == 0 {
-			g.dim = child.dim
-		} else if child.dim != g.dim {
+		if !g.addDim(child.dim) {
 			return fmt.Errorf("%w: a GeometryCollection mixes 2D and 3D geometries", errGeometry)
 		}
 		g.children = append(g.children, child)
-	}
-	if g.dim == 0 {
-		g.dim = 2
 	}
 	return nil
 }
@@ -206,10 +213,7 @@ func (g *geometry) coordsFromTape(tp *tape, i uint32, depth int, values bool) er
 		if n < 2 {
 			return fmt.Errorf("%w: a position has fewer than 2 numbers", errGeometry)
 		}
-		dim := min(n, 3)
-		if g.dim == 0 {
-			g.dim = dim
-		} else if g.dim != dim {
+		if !g.addDim(min(n, 3)) {
 			return fmt.Errorf("%w: positions mix 2 and 3 dimensions", errGeometry)
 		}
 		return nil

@@ -54,6 +54,19 @@ func writeFile(t testing.TB, items [][]byte, opts WriterOptions) (string, Stats)
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeAndClose(t, w, items)
+	return path, w.Stats()
+}
+
+// itemWriter is a Writer or a PartitionedWriter.
+type itemWriter interface {
+	Write(item []byte) error
+	Close() error
+}
+
+// writeAndClose writes items to w and closes it.
+func writeAndClose(t testing.TB, w itemWriter, items [][]byte) {
+	t.Helper()
 	for i, it := range items {
 		if err := w.Write(it); err != nil {
 			t.Fatalf("item %d: %v", i, err)
@@ -62,7 +75,6 @@ func writeFile(t testing.TB, items [][]byte, opts WriterOptions) (string, Stats)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return path, w.Stats()
 }
 
 // readAll reads every item matching f.

@@ -85,7 +85,7 @@ type BBoxCovering struct {
 func geoMetadataJSON(s *schema, f *outFile) ([]byte, error) {
 	col := GeoColumn{
 		Encoding:      "WKB",
-		GeometryTypes: slices.Sorted(maps.Keys(f.types)),
+		GeometryTypes: slices.Sorted(maps.Keys(f.meta.types)),
 		Covering: &Covering{BBox: BBoxCovering{
 			XMin: []string{"bbox", "xmin"},
 			YMin: []string{"bbox", "ymin"},
@@ -96,7 +96,7 @@ func geoMetadataJSON(s *schema, f *outFile) ([]byte, error) {
 	if col.GeometryTypes == nil {
 		col.GeometryTypes = []string{}
 	}
-	if b := f.bounds; b.n > 0 {
+	if b := f.meta.bounds; b.n > 0 {
 		if b.nz == b.n {
 			col.BBox = []float64{b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ}
 		} else {

@@ -38,14 +38,7 @@ func TestPartitioned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, it := range items {
-		if err := w.Write(it); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAndClose(t, w, items)
 	files := w.Files()
 	for _, want := range []string{
 		"collection=naip/year=2023/month=1/part-0.parquet",

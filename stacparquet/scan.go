@@ -104,13 +104,9 @@ func scanJSON(b []byte, t []tok, stack []uint32) ([]tok, []uint32, error) {
 				}
 				continue
 			case '"':
-				end, esc, err := scanString(b, i)
+				end, fl, err := scanString(b, i)
 				if err != nil {
 					return t, stack, err
-				}
-				var fl byte
-				if esc {
-					fl = tEscaped
 				}
 				t = append(t, tok{kind: '"', flags: fl, start: uint32(i), end: uint32(end), next: idx + 1})
 				i = end
@@ -168,13 +164,9 @@ func scanJSON(b []byte, t []tok, stack []uint32) ([]tok, []uint32, error) {
 			if i >= n || b[i] != '"' {
 				return t, stack, jsonErr(b, i, "invalid character where an object name is expected")
 			}
-			end, esc, err := scanString(b, i)
+			end, fl, err := scanString(b, i)
 			if err != nil {
 				return t, stack, err
-			}
-			var fl byte
-			if esc {
-				fl = tEscaped
 			}
 			idx := uint32(len(t))
 			t = append(t, tok{kind: '"', flags: fl, start: uint32(i), end: uint32(end), next: idx + 1})
@@ -223,8 +215,8 @@ func special(x uint64) bool {
 }
 
 // scanString scans the string starting at b[i] (a '"'), returning the
-// offset after it and whether it has escapes.
-func scanString(b []byte, i int) (end int, escaped bool, err error) {
+// offset after it and its flags: tEscaped when it has escapes.
+func scanString(b []byte, i int) (end int, flags byte, err error) {
 	i++
 	n := len(b)
 	for {
@@ -235,15 +227,15 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 			i++
 		}
 		if i >= n {
-			return 0, false, jsonErr(b, n, "")
+			return 0, 0, jsonErr(b, n, "")
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, escaped, nil
+			return i + 1, flags, nil
 		case c == '\\':
-			escaped = true
+			flags = tEscaped
 			if i+1 >= n {
-				return 0, false, jsonErr(b, n, "")
+				return 0, 0, jsonErr(b, n, "")
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -251,25 +243,25 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 			case 'u':
 				v, ok := hex4(b, i+2)
 				if !ok {
-					return 0, false, jsonErr(b, i, "invalid escape sequence in a string")
+					return 0, 0, jsonErr(b, i, "invalid escape sequence in a string")
 				}
 				i += 6
 				if utf16.IsSurrogate(rune(v)) {
 					v2, ok := hex4(b, i+2)
 					if !ok || b[i] != '\\' || b[i+1] != 'u' || utf16.DecodeRune(rune(v), rune(v2)) == utf8.RuneError {
-						return 0, false, jsonErr(b, i-6, "invalid surrogate pair in a string")
+						return 0, 0, jsonErr(b, i-6, "invalid surrogate pair in a string")
 					}
 					i += 6
 				}
 			default:
-				return 0, false, jsonErr(b, i, "invalid escape sequence in a string")
+				return 0, 0, jsonErr(b, i, "invalid escape sequence in a string")
 			}
 		case c < 0x20:
-			return 0, false, jsonErr(b, i, "invalid control character in a string")
+			return 0, 0, jsonErr(b, i, "invalid control character in a string")
 		default:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
-				return 0, false, jsonErr(b, i, "invalid UTF-8 in a string")
+				return 0, 0, jsonErr(b, i, "invalid UTF-8 in a string")
 			}
 			i += size
 		}
@@ -308,21 +300,14 @@ func scanNumber(b []byte, i int) (end int, flags byte, err error) {
 	case j < n && b[j] == '0':
 		j++
 	case j < n && '1' <= b[j] && b[j] <= '9':
-		j++
-		for j < n && '0' <= b[j] && b[j] <= '9' {
-			j++
-		}
+		j = skipDigits(b, j+1)
 	default:
 		return 0, 0, jsonErr(b, j, "invalid character where a value is expected")
 	}
 	intDigits := j - i
 	if j < n && b[j] == '.' {
-		j++
-		k := j
-		for j < n && '0' <= b[j] && b[j] <= '9' {
-			j++
-		}
-		if j == k {
+		k := j + 1
+		if j = skipDigits(b, k); j == k {
 			return 0, 0, jsonErr(b, j, "invalid number")
 		}
 		flags |= tFrac
@@ -333,10 +318,7 @@ func scanNumber(b []byte, i int) (end int, flags byte, err error) {
 			j++
 		}
 		k := j
-		for j < n && '0' <= b[j] && b[j] <= '9' {
-			j++
-		}
-		if j == k {
+		if j = skipDigits(b, k); j == k {
 			return 0, 0, jsonErr(b, j, "invalid number")
 		}
 		flags |= tFrac | tLong
@@ -347,6 +329,14 @@ func scanNumber(b []byte, i int) (end int, flags byte, err error) {
 		flags |= tLong
 	}
 	return j, flags, nil
+}
+
+// skipDigits returns the offset after the decimal digits from b[j] on.
+func skipDigits(b []byte, j int) int {
+	for j < len(b) && '0' <= b[j] && b[j] <= '9' {
+		j++
+	}
+	return j
 }
 
 // raw is the text of tape entry i.

@@ -63,14 +63,7 @@ func TestSpeculation(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, it := range items {
-					if err := w.Write(it); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
+				writeAndClose(t, w, items)
 				if w.ds.promoted != tc.promoted || w.ds.speculations != tc.speculations {
 					t.Errorf("promoted %t after %d speculations, want %t after %d", w.ds.promoted, w.ds.speculations, tc.promoted, tc.speculations)
 				}
@@ -146,14 +139,7 @@ func TestSameBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, it := range items {
-			if err := w.Write(it); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeAndClose(t, w, items)
 		if promoted := w.ds.promoted; promoted != (c.check < 3000) {
 			t.Errorf("%+v: promoted %t", c, promoted)
 		}
@@ -207,14 +193,7 @@ func TestSameBytesRecorded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, it := range items {
-			if err := w.Write(it); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeAndClose(t, w, items)
 		t.Logf("%+v: %d speculations, promoted %t", c, w.ds.speculations, w.ds.promoted)
 		if want == nil {
 			want = buf.Bytes()

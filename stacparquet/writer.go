@@ -921,13 +921,10 @@ func newFileWriter(ds *dataset, s *schema, colls map[string][]byte) *fileWriter 
 
 // outFile is a file being written and what its metadata will say.
 type outFile struct {
-	pw          *parquet.Writer
-	out         *lazyWriter
-	rows        int64
-	types       map[string]struct{}
-	bounds      bounds
-	collections map[string]struct{}
-	crossing    bool // some bbox crosses the antimeridian
+	pw   *parquet.Writer
+	out  *lazyWriter
+	rows int64
+	meta rowMeta
 
 	mu   sync.Mutex
 	idle []*parquet.ConcurrentRowGroupWriter // committed, to reuse
@@ -958,7 +955,7 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 
 func (fw *fileWriter) newFile() *outFile {
 	out := &lazyWriter{}
-	return &outFile{
+	f := &outFile{
 		pw: parquet.NewWriter(out, fw.pq,
 			parquet.Compression(fw.ds.codec),
 			parquet.MaxRowsPerRowGroup(int64(fw.ds.opts.rowGroupSize())),
@@ -968,10 +965,10 @@ func (fw *fileWriter) newFile() *outFile {
 			parquet.DataPageStatistics(false),
 			parquet.CreatedBy("stacq", "", ""),
 		),
-		out:         out,
-		types:       map[string]struct{}{},
-		collections: map[string]struct{}{},
+		out: out,
 	}
+	f.meta.reset()
+	return f
 }
 
 // rgTask is one row group to write: its items in the spool and, once
@@ -1221,14 +1218,7 @@ func (fw *fileWriter) commit(t *rgTask) error {
 	}
 	f.rows += t.rows
 	fw.items += t.rows
-	for k := range t.types {
-		f.types[k] = struct{}{}
-	}
-	for c := range t.colls {
-		f.collections[c] = struct{}{}
-	}
-	f.bounds.merge(&t.bounds)
-	f.crossing = f.crossing || t.cross
+	f.meta.merge(&t.rowMeta)
 	t.rg = nil
 	return nil
 }
@@ -1388,7 +1378,9 @@ func (t *rgTask) release(b *itemBatch) {
 	}
 }
 
-// rowMeta is what rows add to their file's metadata.
+// rowMeta is what rows add to their file's metadata: the geometry types
+// and bounds, the collections, and whether some bbox crosses the
+// antimeridian.
 type rowMeta struct {
 	types  map[string]struct{}
 	bounds bounds
@@ -1472,8 +1464,8 @@ func (fw *fileWriter) finish(f *outFile) error {
 		return err
 	}
 	f.pw.SetKeyValueMetadata(GeoMetadataKey, string(geo))
-	f.pw.SetKeyValueMetadata(MetadataKey, string(stacMetadataJSON(fw.colls, f.collections)))
-	f.pw.SetKeyValueMetadata(stacqMetadataKey, fmt.Sprintf(`{"bbox_crosses_antimeridian":%t}`, f.crossing))
+	f.pw.SetKeyValueMetadata(MetadataKey, string(stacMetadataJSON(fw.colls, f.meta.colls)))
+	f.pw.SetKeyValueMetadata(stacqMetadataKey, fmt.Sprintf(`{"bbox_crosses_antimeridian":%t}`, f.meta.cross))
 	if err := f.pw.Close(); err != nil {
 		return fmt.Errorf("stacparquet: writing the file: %w", err)
 	}

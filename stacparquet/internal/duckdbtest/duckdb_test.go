@@ -76,27 +76,20 @@ func q(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 // columns returns the file's column names and DuckDB types.
 func columns(t testing.TB, db *sql.DB, from string) map[string]string {
 	t.Helper()
-	rows, err := db.Query("DESCRIBE SELECT * FROM " + from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var name, typ string
-		var a, b, c, d sql.NullString
-		if err := rows.Scan(&name, &typ, &a, &b, &c, &d); err != nil {
-			t.Fatal(err)
-		}
-		out[name] = typ
-	}
-	return out
+	return pairs(t, db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+from+")")
 }
 
 // kv returns the file's key-value metadata as DuckDB reads it.
 func kv(t testing.TB, db *sql.DB, path string) map[string]string {
 	t.Helper()
-	rows, err := db.Query("SELECT decode(key), decode(value) FROM parquet_kv_metadata(" + q(path) + ")")
+	return pairs(t, db, "SELECT decode(key), decode(value) FROM parquet_kv_metadata("+q(path)+")")
+}
+
+// pairs runs a query of two string columns and maps the first to the
+// second.
+func pairs(t testing.TB, db *sql.DB, query string) map[string]string {
+	t.Helper()
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +101,9 @@ func kv(t testing.TB, db *sql.DB, path string) map[string]string {
 			t.Fatal(err)
 		}
 		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
