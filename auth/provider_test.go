@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,16 +146,11 @@ func (c *chain) Logout() error {
 	return c.disk.Forget()
 }
 
-func get(t *testing.T, c *http.Client, u string) string {
-	t.Helper()
-	return authtest.Get(t, c, u)
-}
-
-func wantCount(t *testing.T, what string, got *atomic.Int64, want int64) {
-	t.Helper()
-	authtest.WantCount(t, what, got, want)
-}
-
-func makeJWT(claims map[string]any) string { return authtest.MakeJWT(claims) }
+// Short names for the shared test helpers.
+var (
+	get       = authtest.Get
+	wantCount = authtest.WantCount
+	makeJWT   = authtest.MakeJWT
+)
 
 type handlerTransport = authtest.HandlerTransport

@@ -179,13 +179,7 @@ func FuzzParseBBox(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		b, err := ParseBBox(s)
 		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not *InputError: %v", err, err)
-			}
-			if len(ie.Input) > maxQuoted {
-				t.Fatalf("Input not truncated: %d bytes", len(ie.Input))
-			}
+			requireInputError(t, err)
 			return
 		}
 		if len(b) != 4 && len(b) != 6 {

@@ -195,13 +195,7 @@ func FuzzParseDatetime(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		iv, err := ParseDatetime(s)
 		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not *InputError: %v", err, err)
-			}
-			if len(ie.Input) > maxQuoted {
-				t.Fatalf("Input not truncated: %d bytes", len(ie.Input))
-			}
+			requireInputError(t, err)
 			return
 		}
 		if iv.OpenStart && iv.OpenEnd {

@@ -448,36 +448,30 @@ func checkGeometry(g orb.Geometry, prefix string) error {
 	case orb.LineString:
 		return checkLineString(g, path)
 	case orb.MultiLineString:
-		if len(g) == 0 {
-			return fmt.Errorf("%s: the MultiLineString is empty", path)
-		}
-		for i, l := range g {
-			if err := checkLineString(l, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
+		return checkParts(g, "MultiLineString", path, checkLineString)
 	case orb.Polygon:
 		return checkPolygon(g, path)
 	case orb.MultiPolygon:
-		if len(g) == 0 {
-			return fmt.Errorf("%s: the MultiPolygon is empty", path)
-		}
-		for i, p := range g {
-			if err := checkPolygon(p, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
+		return checkParts(g, "MultiPolygon", path, checkPolygon)
 	case orb.Collection:
-		if len(g) == 0 {
-			return fmt.Errorf("%sgeometries: the GeometryCollection is empty", prefix)
-		}
-		for i, m := range g {
-			if err := checkGeometry(m, fmt.Sprintf("%sgeometries[%d].", prefix, i)); err != nil {
-				return err
-			}
-		}
+		return checkParts(g, "GeometryCollection", prefix+"geometries", func(m orb.Geometry, at string) error {
+			return checkGeometry(m, at+".")
+		})
 	default:
 		return fmt.Errorf("unsupported geometry %T", g)
+	}
+}
+
+// checkParts checks the parts of a multi geometry, which has at least one,
+// each with check at path[i].
+func checkParts[T any](parts []T, kind, path string, check func(T, string) error) error {
+	if len(parts) == 0 {
+		return fmt.Errorf("%s: the %s is empty", path, kind)
+	}
+	for i, p := range parts {
+		if err := check(p, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -320,13 +320,7 @@ func FuzzParseGeometry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := ParseGeometry(data)
 		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not *InputError: %v", err, err)
-			}
-			if len(ie.Input) > maxQuoted {
-				t.Fatalf("Input not truncated: %d bytes", len(ie.Input))
-			}
+			requireInputError(t, err)
 			return
 		}
 		if w := bytes.TrimSpace(data); len(w) > 0 && w[0] != '{' && wktDepth(string(w)) > maxWKTDepth {

@@ -92,39 +92,21 @@ type Info struct {
 	RetryAfter bool // Wait is the server's Retry-After
 }
 
-func (p Policy) maxAttempts() int {
-	if p.MaxAttempts <= 0 {
-		return DefaultMaxAttempts
+// orDefault is v, or def when v is zero or negative: a Policy field left
+// unset takes its default.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	return p.MaxAttempts
+	return v
 }
 
-func (p Policy) baseDelay() time.Duration {
-	if p.BaseDelay <= 0 {
-		return DefaultBaseDelay
-	}
-	return p.BaseDelay
-}
-
-func (p Policy) maxDelay() time.Duration {
-	if p.MaxDelay <= 0 {
-		return DefaultMaxDelay
-	}
-	return p.MaxDelay
-}
-
-func (p Policy) maxWait() time.Duration {
-	if p.MaxWait <= 0 {
-		return DefaultMaxWait
-	}
-	return p.MaxWait
-}
-
+func (p Policy) maxAttempts() int         { return orDefault(p.MaxAttempts, DefaultMaxAttempts) }
+func (p Policy) baseDelay() time.Duration { return orDefault(p.BaseDelay, DefaultBaseDelay) }
+func (p Policy) maxDelay() time.Duration  { return orDefault(p.MaxDelay, DefaultMaxDelay) }
+func (p Policy) maxWait() time.Duration   { return orDefault(p.MaxWait, DefaultMaxWait) }
 func (p Policy) maxRetryAfter() time.Duration {
-	if p.MaxRetryAfter <= 0 {
-		return DefaultMaxRetryAfter
-	}
-	return p.MaxRetryAfter
+	return orDefault(p.MaxRetryAfter, DefaultMaxRetryAfter)
 }
 
 // Backoff returns the bound of the wait before retry number n (from 1):

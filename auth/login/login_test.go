@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -302,26 +301,13 @@ func TestLoginBrowserCallback(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tp := startOP(t, opOptions{})
 			cfg := testConfig(tp)
-			status := make(chan int, 1)
-			cfg.OpenBrowser = func(u string) error {
-				au, _ := url.Parse(u)
-				q := au.Query()
-				go func() {
-					resp, err := http.Get(q.Get("redirect_uri") + "?" + tc.query(q.Get("state")))
-					if err != nil {
-						status <- 0
-						return
-					}
-					resp.Body.Close()
-					status <- resp.StatusCode
-				}()
-				return nil
-			}
+			var answer <-chan callbackAnswer
+			cfg.OpenBrowser, answer = callBack(tc.query)
 			_, err := cfg.LoginBrowser(t.Context())
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			if s := <-status; s == 0 || (tc.want == ErrStateMismatch && s != http.StatusBadRequest) {
+			if s := (<-answer).status; s == 0 || (tc.want == ErrStateMismatch && s != http.StatusBadRequest) {
 				t.Errorf("callback answered %d", s)
 			}
 			var ae *AuthorizationError
@@ -370,18 +356,8 @@ func TestLoginAuto(t *testing.T) {
 
 func TestLoginThenStore(t *testing.T) {
 	tp := startOP(t, opOptions{})
-	cfg := testConfig(tp)
-	user := newDeviceUser(t, "allow")
-	cfg.Prompt = user.pw
-	sess, err := cfg.LoginDevice(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := Store{Dir: filepath.Join(t.TempDir(), "sessions")}
-	if err := store.Save("test", sess); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := NewTokenSource(t.Context(), store, "test", cfg.HTTPClient)
+	store, sess := loggedIn(t, tp, nil)
+	ts, err := NewTokenSource(t.Context(), store, "test", testConfig(tp).HTTPClient)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,30 +383,47 @@ func TestLoginThenStore(t *testing.T) {
 func TestLoginBrowserBadCode(t *testing.T) {
 	tp := startOP(t, opOptions{})
 	cfg := testConfig(tp)
-	page := make(chan string, 1)
-	cfg.OpenBrowser = func(u string) error {
-		au, _ := url.Parse(u)
-		q := au.Query()
-		go func() {
-			resp, err := http.Get(q.Get("redirect_uri") + "?code=forged&state=" + url.QueryEscape(q.Get("state")))
-			if err != nil {
-				page <- err.Error()
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			page <- resp.Status + " " + string(b)
-		}()
-		return nil
-	}
+	var answer <-chan callbackAnswer
+	cfg.OpenBrowser, answer = callBack(func(state string) string {
+		return "code=forged&state=" + url.QueryEscape(state)
+	})
 	_, err := cfg.LoginBrowser(t.Context())
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("err = %v, want the provider's invalid_grant", err)
 	}
-	if p := <-page; !strings.HasPrefix(p, "403") || !strings.Contains(p, "sign-in failed") {
+	if p := (<-answer).page; !strings.HasPrefix(p, "403") || !strings.Contains(p, "sign-in failed") {
 		t.Errorf("callback page: %s", p)
 	}
+}
+
+// callbackAnswer is what the login's loopback callback answered.
+type callbackAnswer struct {
+	status int    // 0 when the request failed
+	page   string // the status line and the body, or the request's error
+}
+
+// callBack returns an OpenBrowser that skips the provider's sign-in: it
+// calls the login's redirect_uri at once with the query that query makes
+// of the login's state, and sends the callback's answer on the channel.
+func callBack(query func(state string) string) (func(string) error, <-chan callbackAnswer) {
+	answer := make(chan callbackAnswer, 1)
+	open := func(u string) error {
+		au, _ := url.Parse(u)
+		q := au.Query()
+		go func() {
+			resp, err := http.Get(q.Get("redirect_uri") + "?" + query(q.Get("state")))
+			if err != nil {
+				answer <- callbackAnswer{page: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			answer <- callbackAnswer{status: resp.StatusCode, page: resp.Status + " " + string(b)}
+		}()
+		return nil
+	}
+	return open, answer
 }
 
 func TestOpenBrowserWithoutDisplay(t *testing.T) {

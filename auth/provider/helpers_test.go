@@ -1,10 +1,7 @@
 package provider
 
 import (
-	"net/http"
 	"net/url"
-	"os"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stacq/stacq/auth"
@@ -55,17 +52,9 @@ func mapEnv(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
 }
 
-func get(t *testing.T, c *http.Client, u string) string {
-	t.Helper()
-	return authtest.Get(t, c, u)
-}
-
-func wantCount(t *testing.T, what string, got *atomic.Int64, want int64) {
-	t.Helper()
-	authtest.WantCount(t, what, got, want)
-}
-
-func writeFile(t *testing.T, name, content string, mode os.FileMode) {
-	t.Helper()
-	authtest.WriteFile(t, name, content, mode)
-}
+// Short names for the shared test helpers.
+var (
+	get       = authtest.Get
+	wantCount = authtest.WantCount
+	writeFile = authtest.WriteFile
+)
