@@ -137,6 +137,20 @@ func mustLayout(t *testing.T, tmpl string) *download.Layout {
 	return l
 }
 
+// downloadOne downloads path on srv, whose content is data, as the asset
+// "data" of an item into a new directory, with retries; it returns the
+// directory and the asset's result.
+func downloadOne(t *testing.T, srv *assettest.Server, path string, data []byte) (dir string, r *download.Result) {
+	t.Helper()
+	dir = t.TempDir()
+	sum, err := run(t, download.Options{Dir: dir, Retry: fastRetry},
+		newItem("i1", map[string]*stac.Asset{"data": asset(srv.URL+path, data)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, result(t, sum, "data")
+}
+
 // A transfer cut halfway is resumed with Range and If-Range carrying the
 // ETag; the file is complete and verified.
 func TestResumeCutTransfer(t *testing.T) {
@@ -144,13 +158,7 @@ func TestResumeCutTransfer(t *testing.T) {
 	defer srv.Close()
 	data := assettest.Pattern(3 << 20)
 	srv.Add("/big.bin", assettest.File{Size: int64(len(data))})
-	dir := t.TempDir()
-	sum, err := run(t, download.Options{Dir: dir, Retry: fastRetry},
-		newItem("i1", map[string]*stac.Asset{"data": asset(srv.URL+"/big.bin", data)}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := result(t, sum, "data")
+	dir, r := downloadOne(t, srv, "/big.bin", data)
 	if !r.Resumed || r.Restarts != 0 || r.Verified != "sha2-256" {
 		t.Errorf("resumed %v, restarts %d, verified %q", r.Resumed, r.Restarts, r.Verified)
 	}
@@ -179,13 +187,8 @@ func TestServerIgnoringRangeRestarts(t *testing.T) {
 	defer srv.Close()
 	data := assettest.Pattern(1 << 20)
 	srv.Add("/f.bin", assettest.File{Size: int64(len(data))})
-	dir := t.TempDir()
-	sum, err := run(t, download.Options{Dir: dir, Retry: fastRetry},
-		newItem("i1", map[string]*stac.Asset{"data": asset(srv.URL+"/f.bin", data)}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := result(t, sum, "data"); r.Restarts != 1 || r.Resumed {
+	dir, r := downloadOne(t, srv, "/f.bin", data)
+	if r.Restarts != 1 || r.Resumed {
 		t.Errorf("restarts %d, resumed %v; want one restart", r.Restarts, r.Resumed)
 	}
 	if got := readFile(t, dest(dir, "col", "i1", "f.bin")); !bytes.Equal(got, data) {
@@ -237,13 +240,7 @@ func TestNoValidatorNoResume(t *testing.T) {
 	defer srv.Close()
 	data := assettest.Pattern(1 << 20)
 	srv.Add("/f.bin", assettest.File{Size: int64(len(data)), NoValidator: true})
-	dir := t.TempDir()
-	sum, err := run(t, download.Options{Dir: dir, Retry: fastRetry},
-		newItem("i1", map[string]*stac.Asset{"data": asset(srv.URL+"/f.bin", data)}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := result(t, sum, "data"); r.Resumed {
+	if _, r := downloadOne(t, srv, "/f.bin", data); r.Resumed {
 		t.Error("resumed without a validator")
 	}
 	for _, req := range srv.Log() {

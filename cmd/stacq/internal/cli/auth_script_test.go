@@ -99,10 +99,7 @@ func cmdServerTokens(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
-	srv, ok := ts.Value(args[0]).(*stactest.Server)
-	if !ok {
-		ts.Fatalf("no server %s", args[0])
-	}
+	srv := scriptValue[*stactest.Server](ts, args[0], "server") // script_test.go
 	if got := srv.TokenRequests.Load(); (got == want) == neg {
 		ts.Fatalf("%s: token requests = %d, want %d", args[0], got, want)
 	}

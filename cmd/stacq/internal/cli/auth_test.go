@@ -23,6 +23,24 @@ func run(t *testing.T, env map[string]string, args ...string) (code int, stdout,
 	return code, out.String(), errw.String()
 }
 
+// checkRun checks a run's exit status and output against what a test
+// wants: the status wantCode, stdout empty if wantStdout is "" and
+// holding it if not, and stderr holding each of wantStderr.
+func checkRun(t *testing.T, code int, stdout, stderr string, wantCode int, wantStdout string, wantStderr []string) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("exit status %d, want %d; stderr:\n%s", code, wantCode, stderr)
+	}
+	if wantStdout == "" && stdout != "" || !strings.Contains(stdout, wantStdout) {
+		t.Errorf("stdout %q, want %q", stdout, wantStdout)
+	}
+	for _, want := range wantStderr {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
 // TestAuthExitStatus checks the exit status and the messages of credential
 // problems, and that no secret shows in any output.
 func TestAuthExitStatus(t *testing.T) {
@@ -71,17 +89,7 @@ func TestAuthExitStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := srv.TokenRequests.Load()
 			code, stdout, stderr := run(t, env, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tt.code, stderr)
-			}
-			if tt.stdout == "" && stdout != "" || !strings.Contains(stdout, tt.stdout) {
-				t.Errorf("stdout %q, want %q", stdout, tt.stdout)
-			}
-			for _, want := range tt.stderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			checkRun(t, code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
 			if strings.Contains(stdout+stderr, secret) {
 				t.Errorf("a secret is in the output:\n%s\n%s", stdout, stderr)
 			}

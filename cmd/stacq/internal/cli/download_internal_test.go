@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,27 +51,10 @@ func FuzzParseNetrc(f *testing.F) {
 	})
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // On a terminal the bars show the active files and a total with the rate;
 // with -q or off a terminal nothing is drawn.
 func TestDownloadProgress(t *testing.T) {
-	var buf lockedBuffer
+	var buf SyncBuffer
 	dp := startDownloadProgress(IO{Stderr: &buf, StderrIsTerminal: true}, false)
 	ev := func(kind download.EventKind, done, total int64) {
 		dp.event(download.Event{Kind: kind, Item: "S2A_1", Asset: "B04", Path: "/d/B04.tif", Done: done, Total: total})
@@ -94,7 +75,7 @@ func TestDownloadProgress(t *testing.T) {
 		t.Errorf("final progress:\n%s", buf.String())
 	}
 
-	var quiet lockedBuffer
+	var quiet SyncBuffer
 	dq := startDownloadProgress(IO{Stderr: &quiet, StderrIsTerminal: true}, true)
 	dq.event(download.Event{Kind: download.FileStarted, Path: "x", Total: 10})
 	dq.stop()

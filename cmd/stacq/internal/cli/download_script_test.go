@@ -210,10 +210,7 @@ func cmdAssetLog(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 || neg {
 		ts.Fatalf("usage: assetlog NAME")
 	}
-	s, ok := ts.Value(args[0]).(*assettest.Server)
-	if !ok {
-		ts.Fatalf("no asset host %s", args[0])
-	}
+	s := scriptValue[*assettest.Server](ts, args[0], "asset host") // script_test.go
 	for _, r := range s.Log() {
 		ifRange := "no"
 		if r.IfRange != "" {

@@ -27,41 +27,26 @@ func TestDownloadInterrupt(t *testing.T) {
 		}
 		return ""
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
-	io := cli.IO{Stdout: &syncBuffer{}, Stderr: &stderr, Getenv: env, Dir: dir}
+	var stderr cli.SyncBuffer
+	io := cli.IO{Stdout: &cli.SyncBuffer{}, Stderr: &stderr, Getenv: env, Dir: dir}
 	args := []string{"download", items, filepath.Join(dir, "data"), "--signer", "none"}
-	done := make(chan int)
-	go func() { done <- cli.Run(ctx, args, io) }()
 	part := filepath.Join(dir, "data", "c", "i1", "big.bin.part")
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if st, err := os.Stat(part); err == nil && st.Size() > 128<<10 {
-			break
+	interruptRun(t, args, io, func() { // faults_test.go
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if st, err := os.Stat(part); err == nil && st.Size() > 128<<10 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the transfer did not start; stderr:\n%s", stderr.Bytes())
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the transfer did not start; stderr:\n%s", stderr.Bytes())
-		}
-	}
-	cancel()
-	start := time.Now()
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("still running 5s after the interrupt")
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("stopped %v after the interrupt, want under 1s", d)
-	}
-	if code != 130 {
-		t.Fatalf("exit status %d, want 130; stderr:\n%s", code, stderr.Bytes())
-	}
+	})
 	st, err := os.Stat(part)
 	if err != nil {
 		t.Fatalf(".part after the interrupt: %v", err)
 	}
-	var stderr2 syncBuffer
-	io2 := cli.IO{Stdout: &syncBuffer{}, Stderr: &stderr2, Getenv: env, Dir: dir}
+	var stderr2 cli.SyncBuffer
+	io2 := cli.IO{Stdout: &cli.SyncBuffer{}, Stderr: &stderr2, Getenv: env, Dir: dir}
 	if code := cli.Run(context.Background(), args, io2); code != 0 {
 		t.Fatalf("second run: exit %d\n%s", code, stderr2.Bytes())
 	}

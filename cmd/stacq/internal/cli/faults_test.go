@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -175,26 +174,31 @@ func checkSequence(ids []string, n int) error {
 	return nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a run
-// (progress, trace, output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// interruptRun runs stacq with args and io, interrupts it (cancels its
+// context) once ready returns, and checks that it then ends within a
+// second, with status 130.
+func interruptRun(t *testing.T, args []string, io cli.IO, ready func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- cli.Run(ctx, args, io) }()
+	ready()
+	cancel()
+	start := time.Now()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("still running 5s after the interrupt")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("stopped %v after the interrupt, want under 1s", d)
+	}
+	if code != 130 {
+		t.Fatalf("exit status %d, want 130; stderr:\n%s", code, io.Stderr)
+	}
 }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
-func (s *syncBuffer) String() string { return string(s.Bytes()) }
 
 // Ctrl-C in the middle of a slow search: the run ends within a second
 // with status 130, the output on stdout is a valid document of the pages
@@ -206,29 +210,12 @@ func TestInterruptAndResume(t *testing.T) {
 			srv := stactest.New(stactest.Options{Items: 300, Latency: 40 * time.Millisecond})
 			defer srv.Close()
 			env := func(string) string { return "" }
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var stdout, stderr syncBuffer
+			var stdout, stderr cli.SyncBuffer
 			io := cli.IO{Stdout: &stdout, Stderr: &stderr, Getenv: env, Dir: t.TempDir()}
 			args := []string{"search", srv.RootURL(), "--limit", "10", "--format", format, "--provider", "none"}
-
-			done := make(chan int)
-			go func() { done <- cli.Run(ctx, args, io) }()
-			time.Sleep(300 * time.Millisecond) // a few pages in
-			cancel()
-			start := time.Now()
-			var code int
-			select {
-			case code = <-done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("still running 5s after the interrupt")
-			}
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("stopped %v after the interrupt, want under 1s", d)
-			}
-			if code != 130 {
-				t.Fatalf("exit status %d, want 130; stderr:\n%s", code, stderr.String())
-			}
+			interruptRun(t, args, io, func() {
+				time.Sleep(300 * time.Millisecond) // a few pages in
+			})
 			first, err := featureIDs(stdout.Bytes(), format == "ndjson")
 			if err != nil {
 				t.Fatalf("stdout after the interrupt: %v", err)
@@ -244,7 +231,7 @@ func TestInterruptAndResume(t *testing.T) {
 			if err := os.WriteFile(saved, stderr.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			var out2, err2 syncBuffer
+			var out2, err2 cli.SyncBuffer
 			io2 := cli.IO{Stdout: &out2, Stderr: &err2, Getenv: env, Dir: t.TempDir()}
 			if code := cli.Run(context.Background(), []string{"search", srv.RootURL(), "--resume", saved, "--format", format, "--provider", "none"}, io2); code != 0 {
 				t.Fatalf("resume: exit status %d; stderr:\n%s", code, err2.String())

@@ -139,17 +139,7 @@ func TestHostileInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := escAPI.n.Load()
 			code, stdout, stderr := runCLI(t, dir, tc.args...)
-			if code != tc.code {
-				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
-			}
-			if tc.stdout == "" && stdout != "" || !strings.Contains(stdout, tc.stdout) {
-				t.Errorf("stdout %q, want %q", stdout, tc.stdout)
-			}
-			for _, want := range tc.stderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			checkRun(t, code, stdout, stderr, tc.code, tc.stdout, tc.stderr) // auth_test.go
 			if r, ok := terminalControl(stderr); ok {
 				t.Errorf("stderr holds %U:\n%q", r, stderr)
 			}

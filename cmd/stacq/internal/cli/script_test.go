@@ -246,6 +246,16 @@ func cmdPlainMode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// scriptValue returns what Setup stored under key, failing the script
+// with "no WHAT KEY" unless it is a T.
+func scriptValue[T any](ts *testscript.TestScript, key, what string) T {
+	v, ok := ts.Value(key).(T)
+	if !ok {
+		ts.Fatalf("no %s %s", what, key)
+	}
+	return v
+}
+
 // cmdServed prints what the server NAME saw since the script began, one
 // "what N" per line: requests, http1 (requests not over HTTP/2), plain
 // (responses not compressed) and conns (connections opened).
@@ -253,10 +263,7 @@ func cmdServed(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 || neg {
 		ts.Fatalf("usage: served NAME")
 	}
-	s, ok := ts.Value(args[0]).(*stactest.Server)
-	if !ok {
-		ts.Fatalf("no server %s", args[0])
-	}
+	s := scriptValue[*stactest.Server](ts, args[0], "server")
 	n := s.Requests.Load()
 	fmt.Fprintf(ts.Stdout(), "requests %d\nhttp1 %d\nplain %d\nconns %d\n", n, n-s.HTTP2.Load(), n-s.Gzipped.Load(), s.Conns.Load())
 }
