@@ -118,30 +118,14 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "Collection "+parts[1]+" does not exist.")
 		}
 	case len(parts) == 3 && parts[0] == "collections" && parts[2] == "items":
-		c, ok := s.collection(parts[1])
-		if !ok {
-			apiError(w, http.StatusNotFound, "Collection "+parts[1]+" does not exist.")
-			return
-		}
-		s.mu.Lock()
-		s.featureRequests++
-		s.mu.Unlock()
-		s.items(w, r, c, s.root()+"/collections/"+c.id+"/items")
+		s.items(w, r, parts[1], &s.featureRequests, "/collections/"+parts[1]+"/items")
 	case path == "/search":
 		ids := strings.Split(r.URL.Query().Get("collections"), ",")
 		if len(ids) != 1 {
 			apiError(w, http.StatusBadRequest, "this test server searches one collection at a time")
 			return
 		}
-		c, ok := s.collection(ids[0])
-		if !ok {
-			apiError(w, http.StatusNotFound, "Collection "+ids[0]+" does not exist.")
-			return
-		}
-		s.mu.Lock()
-		s.searches++
-		s.mu.Unlock()
-		s.items(w, r, c, s.root()+"/search")
+		s.items(w, r, ids[0], &s.searches, "/search")
 	default:
 		apiError(w, http.StatusNotFound, "no such path: "+r.URL.Path)
 	}
@@ -206,12 +190,20 @@ func (s *apiServer) listCollections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"collections": cols, "links": links, "numberMatched": len(s.collections), "numberReturned": len(cols)})
 }
 
-// items pages a collection's items pageSize at a time (or limit, when it
-// is smaller: like most servers, it caps the page size), with a token in
-// the next link, keeping the other query parameters.
-func (s *apiServer) items(w http.ResponseWriter, r *http.Request, c apiCollection, base string) {
+// items pages the items of collection id pageSize at a time (or limit,
+// when it is smaller: like most servers, it caps the page size), with a
+// token in the next link to path, keeping the other query parameters. It
+// counts the request in count (guarded by s.mu).
+func (s *apiServer) items(w http.ResponseWriter, r *http.Request, id string, count *int, path string) {
+	c, ok := s.collection(id)
+	if !ok {
+		apiError(w, http.StatusNotFound, "Collection "+id+" does not exist.")
+		return
+	}
+	base := s.root() + path
 	q := r.URL.Query()
 	s.mu.Lock()
+	*count++
 	s.queries[c.id] = append(s.queries[c.id], r.URL.RawQuery)
 	s.pages[c.id]++
 	page := s.pages[c.id]

@@ -157,6 +157,20 @@ func ids(t *testing.T, seq func(func(*stac.Item, error) bool)) []string {
 	return out
 }
 
+// idsAndErr collects the ids of the items of a search that may fail, and
+// the last error it yields; it reads on after an error, as a caller that
+// does not break would.
+func idsAndErr(seq func(func(*stac.Item, error) bool)) (got []string, err error) {
+	for it, e := range seq {
+		if e != nil {
+			err = e
+			continue
+		}
+		got = append(got, it.ID)
+	}
+	return got, err
+}
+
 // jsonEqual reports whether a and b are the same JSON value.
 func jsonEqual(t *testing.T, a, b string) bool {
 	t.Helper()

@@ -56,40 +56,49 @@ func recordedPages(tb testing.TB) map[string][]byte {
 func TestRawPageMatchesTypedDecoding(t *testing.T) {
 	for name, data := range recordedPages(t) {
 		t.Run(name, func(t *testing.T) {
-			var want ItemCollection
-			if err := json.Unmarshal(data, &want); err != nil {
-				t.Fatal(err)
-			}
-			var sent struct {
-				Features []jsontext.Value `json:"features"`
-			}
-			if err := json.Unmarshal(data, &sent); err != nil {
-				t.Fatal(err)
-			}
-			raw, err := splitPage(data, "features", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(raw.Items) != len(want.Features) {
-				t.Fatalf("%d items, want %d", len(raw.Items), len(want.Features))
-			}
-			for i, it := range raw.Items {
-				if it.ID != want.Features[i].ID || it.Collection != want.Features[i].Collection {
-					t.Fatalf("item %d: %s/%s, want %s/%s", i, it.Collection, it.ID, want.Features[i].Collection, want.Features[i].ID)
-				}
-				if !bytes.Equal(it.JSON, sent.Features[i]) {
-					t.Fatalf("item %d: JSON is not the bytes sent", i)
-				}
-			}
-			got, err := raw.ItemCollection()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, &want) {
-				t.Fatalf("decoded raw page differs from the typed decoding")
-			}
+			checkRawPage(t, data)
 		})
 	}
+}
+
+// checkRawPage splits a recorded search page and fails t unless it holds
+// the items, links and counts of the page's typed decoding, each item the
+// bytes the server sent. It returns the split page.
+func checkRawPage(t *testing.T, data []byte) *RawPage {
+	t.Helper()
+	var want ItemCollection
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	var sent struct {
+		Features []jsontext.Value `json:"features"`
+	}
+	if err := json.Unmarshal(data, &sent); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := splitPage(data, "features", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Items) != len(want.Features) {
+		t.Fatalf("%d items, want %d", len(raw.Items), len(want.Features))
+	}
+	for i, it := range raw.Items {
+		if it.ID != want.Features[i].ID || it.Collection != want.Features[i].Collection {
+			t.Fatalf("item %d: %s/%s, want %s/%s", i, it.Collection, it.ID, want.Features[i].Collection, want.Features[i].ID)
+		}
+		if !bytes.Equal(it.JSON, sent.Features[i]) {
+			t.Fatalf("item %d: JSON is not the bytes sent", i)
+		}
+	}
+	got, err := raw.ItemCollection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, &want) {
+		t.Fatalf("decoded raw page differs from the typed decoding")
+	}
+	return raw
 }
 
 // Every recorded document decodes into its type and encodes back to the
@@ -118,22 +127,37 @@ func TestRoundTripRecorded(t *testing.T) {
 			default:
 				t.Skip("not a STAC document")
 			}
-			if err := json.Unmarshal(data, v); err != nil {
-				t.Fatal(err)
-			}
-			out, err := json.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a, b := canonical(t, data), canonical(t, out); a != b {
-				i := 0
-				for i < len(a) && i < len(b) && a[i] == b[i] {
-					i++
-				}
-				t.Fatalf("round trip differs at %d:\nsent …%.300s\ngot  …%.300s", i, a[max(i-100, 0):], b[max(i-100, 0):])
-			}
+			checkSameJSON(t, data, roundTrip(t, data, v))
 		})
 	}
+}
+
+// roundTrip decodes data into v and returns v encoded again.
+func roundTrip(t *testing.T, data []byte, v any) []byte {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkSameJSON fails t, showing where they part, unless out is the same
+// JSON as sent once both are canonical.
+func checkSameJSON(t *testing.T, sent, out []byte) {
+	t.Helper()
+	a, b := canonical(t, sent), canonical(t, out)
+	if a == b {
+		return
+	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	t.Fatalf("round trip differs at %d:\nsent …%.300s\ngot  …%.300s", i, a[max(i-100, 0):], b[max(i-100, 0):])
 }
 
 // canonical sorts object members and compacts, keeping numbers as

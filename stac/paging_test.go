@@ -388,15 +388,7 @@ func TestPagingErrorMidway(t *testing.T) {
 		writeJSON(w, 200, featurePage([]string{"a", "b"}, map[string]any{"links": []any{map[string]any{"rel": "next", "href": "?page=2"}}}))
 	})
 	c := s.open("/v1")
-	var got []string
-	var gotErr error
-	for it, err := range c.Search(context.Background(), stac.SearchParams{}) {
-		if err != nil {
-			gotErr = err
-			continue
-		}
-		got = append(got, it.ID)
-	}
+	got, gotErr := idsAndErr(c.Search(context.Background(), stac.SearchParams{}))
 	var he *stac.HTTPError
 	if len(got) != 2 || !errors.As(gotErr, &he) || he.StatusCode != 500 || he.Description != "database timeout" {
 		t.Errorf("items %v, error %v", got, gotErr)
@@ -415,15 +407,7 @@ func TestPagingBadNextLink(t *testing.T) {
 		writeJSON(w, 200, featurePage([]string{"a"}, map[string]any{"links": []any{map[string]any{"rel": "next", "href": "/x", "method": "DELETE"}}}))
 	})
 	c := s.open("/v1")
-	var got []string
-	var gotErr error
-	for it, err := range c.Search(context.Background(), stac.SearchParams{}) {
-		if err != nil {
-			gotErr = err
-			continue
-		}
-		got = append(got, it.ID)
-	}
+	got, gotErr := idsAndErr(c.Search(context.Background(), stac.SearchParams{}))
 	if len(got) != 1 || gotErr == nil || !strings.Contains(gotErr.Error(), `next link: method: expected GET or POST, got "DELETE"`) {
 		t.Errorf("items %v, error %v", got, gotErr)
 	}
