@@ -12,7 +12,7 @@ import (
 
 // benchPage is one /search page of n synthetic Sentinel-2-like items
 // (about 3 KB each), as the local test API serves it.
-func benchPage(b *testing.B, n int) []byte {
+func benchPage(b testing.TB, n int) []byte {
 	b.Helper()
 	s := stactest.New(stactest.Options{Items: n})
 	defer s.Close()

@@ -49,6 +49,14 @@ type RawPage struct {
 	InvalidUTF8 int
 
 	cut int // items to keep, -1 for all (WithMaxItems)
+	// raw is the array of items as sent; with framed set, not yet checked
+	// nor split into Items (see framePage), and body the whole page.
+	raw    []byte
+	body   []byte
+	framed bool
+	frame  PageInfo // as framePage read it
+	// decodeErr describes a failure of splitFramed.
+	decodeErr func(error) error
 }
 
 // ItemCollection decodes the page's items.
@@ -126,6 +134,7 @@ func splitValid(body []byte, array string, items []RawItem) (*RawPage, error) {
 		default:
 			return nil, fmt.Errorf("field %q: expected an array", array)
 		}
+		start := d.InputOffset() - 1
 		for d.PeekKind() != ']' {
 			it, err := splitItem(d, body, p.Items)
 			if err != nil {
@@ -136,6 +145,7 @@ func splitValid(body []byte, array string, items []RawItem) (*RawPage, error) {
 		if _, err := d.ReadToken(); err != nil {
 			return nil, err
 		}
+		p.raw = body[start:d.InputOffset()]
 	}
 	if _, err := d.ReadToken(); err != nil { // the closing brace
 		return nil, err

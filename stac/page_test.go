@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -364,6 +365,72 @@ func FuzzScanPage(f *testing.F) {
 	})
 }
 
+// checkFramed reads a page as the pipeline does without an item cap, the
+// frame in the fetching goroutine and the items after, and compares it
+// with the one-pass split: same refusals, items and page info.
+func checkFramed(t *testing.T, body []byte) {
+	t.Helper()
+	want, werr := splitPage(body, "features", nil)
+	got, ok := framePage(body, "features")
+	if !ok {
+		return // read by scanPage, checked above
+	}
+	err := got.splitFramed("features", nil)
+	if (err == nil) != (werr == nil) {
+		t.Fatalf("framed: %v; one-pass split: %v", err, werr)
+	}
+	if err != nil {
+		return
+	}
+	if len(got.Items) != len(want.Items) {
+		t.Fatalf("framed: %d items, want %d", len(got.Items), len(want.Items))
+	}
+	for i := range got.Items {
+		g, w := got.Items[i], want.Items[i]
+		if g.ID != w.ID || g.Collection != w.Collection || !bytes.Equal(g.JSON, w.JSON) || g.Compact != w.Compact {
+			t.Fatalf("framed: item %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if !reflect.DeepEqual(got.PageInfo, want.PageInfo) || got.InvalidUTF8 != want.InvalidUTF8 {
+		t.Fatalf("framed: page info %+v, want %+v", got.PageInfo, want.PageInfo)
+	}
+}
+
+// The frame of a page, read forward to its array and backward from its
+// end, against the one-pass split.
+func FuzzFramePage(f *testing.F) {
+	for _, s := range []string{
+		`{"features":[{"id":"a","x":"\\"]"},{"id":"b"}],"links":[{"rel":"next","href":"x\\\"y"}]}`,
+		`{"type":"FeatureCollection","context":{"next":"t"},"features":[],"links":[],"numberMatched":3 , "numberReturned" : 0 }`,
+		`{"features":[{"id":"a"}],"links":[]} x`, `{"features":[{"id":"a"}],,"links":[]}`, `{"features":[{"id":"a"}] "links":[]}`,
+		`{"features":[{"id":"a"}],"features":[]}`, `{"features":[1],"n":tru}`, `{"features":[{"id":"\xff"}],"n":1}`,
+		`{"features":[{"id":"a"}],"s":"\\","t":"\"\""}`, `{"a":[1,{"b":"]"}],"features":[{"id":"a"}],"c":{"d":"}"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { checkFramed(t, body) })
+}
+
+// Pages larger than frameBudget: the array taken as it is at the end of
+// the backward reading, and a page where what is taken is another array
+// (an "extra" member of 300 KiB after the items), which is read whole
+// and must come out the same.
+func TestFramePageLarge(t *testing.T) {
+	page := benchPage(t, 200)
+	if p, ok := framePage(page, "features"); !ok || len(p.raw) < frameBudget {
+		t.Fatalf("a page of %d bytes is not framed (%v), or its array is small", len(page), ok)
+	}
+	checkFramed(t, page)
+	end := bytes.LastIndexByte(page, '}')
+	big := append(append(slices.Clone(page[:end]), `,"extra":["`+strings.Repeat("x", 300<<10)+`"]`...), '}')
+	checkFramed(t, big)
+	// The same with the next link after the extra member: the frame
+	// misses nothing the paging needs.
+	withNext := bytes.Replace(big, []byte(`"links":[`), []byte(`"links":[],"x":[`), 1)
+	withNext = append(withNext[:len(withNext)-1], `,"links":[{"rel":"next","href":"/next"}]}`...)
+	checkFramed(t, withNext)
+}
+
 // Every recorded page is read by the scan itself (not left to jsontext)
 // and reads the same as through the one-pass split with jsontext.
 func TestScanPageRecorded(t *testing.T) {
@@ -376,5 +443,9 @@ func TestScanPageRecorded(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got.Items, want.Items) || !reflect.DeepEqual(got.PageInfo, want.PageInfo) {
 			t.Errorf("%s: the scan differs from the one-pass split (%v)", name, err)
 		}
+		if _, ok := framePage(data, "features"); !ok {
+			t.Errorf("%s: no frame read", name)
+		}
+		checkFramed(t, data)
 	}
 }

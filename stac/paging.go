@@ -3,6 +3,7 @@ package stac
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -114,25 +115,52 @@ func (c *Client) rawPages(ctx context.Context, first *request, array string, cfg
 			return failed[*RawPage](fmt.Errorf("resume: %w", err))
 		}
 	}
-	fetch := retried(c, c.pageFetcher(array, reuse))
-	return splitPages(paged(ctx, c, c.pageChain(first, cfg, fetch)), cfg)
+	// With an item cap, the items are counted before the next request.
+	fetch := retried(c, c.pageFetcher(array, reuse, cfg.max == 0))
+	return splitPages(paged(ctx, c, c.pageChain(first, cfg, fetch)), array, cfg, reuse)
 }
 
 // splitPages hands on the pages as the caller asks for them (the
-// fetching goroutine meanwhile reads the next page), cuts the page that
-// reaches the item cap, and counts (with cfg.dedupe, drops) the items a
-// page repeats from the page before.
-func splitPages(pages iter.Seq2[*RawPage, error], cfg listConfig) iter.Seq2[*RawPage, error] {
+// fetching goroutine meanwhile reads the next page): it checks and splits
+// the items of framed pages, cuts the page that reaches the item cap,
+// counts (with cfg.dedupe, drops) the items a page repeats from the page
+// before, and completes the *LoopError of a listing that loops with the
+// number of items received, or ends it quietly when that is everything
+// the API matched. With reuse, the items of a framed page are split into
+// the memory of those of the page two before, as its body is read.
+func splitPages(pages iter.Seq2[*RawPage, error], array string, cfg listConfig, reuse bool) iter.Seq2[*RawPage, error] {
 	return func(yield func(*RawPage, error) bool) {
 		seed := maphash.MakeSeed()
 		// Hashes of the collection and id of the items of the page
 		// before, and of this page.
 		lastIDs, curIDs := map[uint64]struct{}{}, map[uint64]struct{}{}
+		received, lastLen := 0, 0
+		var spare, last []RawItem
 		for p, err := range pages {
+			if err == nil && p.framed {
+				items := spare[:0]
+				if !reuse || cap(items) == 0 {
+					items = make([]RawItem, 0, lastLen)
+				}
+				if err = p.splitFramed(array, items); err != nil {
+					err = p.decodeErr(err)
+				}
+				if reuse {
+					spare, last = last, p.Items
+				}
+			}
+			var le *LoopError
+			if errors.As(err, &le) {
+				if !le.SamePage && le.Matched >= 0 && int64(received) >= le.Matched {
+					return // everything matched is here: a harmless last link
+				}
+				le.Items = received
+			}
 			if err != nil {
 				yield(nil, err)
 				return
 			}
+			received += len(p.Items)
 			if p.cut >= 0 && p.cut < len(p.Items) {
 				p.Items = p.Items[:p.cut]
 			}
@@ -140,6 +168,7 @@ func splitPages(pages iter.Seq2[*RawPage, error], cfg listConfig) iter.Seq2[*Raw
 				p.dropDuplicates(seed, lastIDs, curIDs, cfg.dedupe)
 				lastIDs, curIDs = curIDs, lastIDs
 			}
+			lastLen = len(p.Items)
 			if !yield(p, nil) {
 				return
 			}
@@ -177,34 +206,34 @@ func (c *Client) pageChain(first *request, cfg listConfig, fetch func(context.Co
 				if !ok {
 					m = -1
 				}
-				return &LoopError{URL: redact.URL(r.url), Page: pageNo, Items: received, Matched: m, SamePage: samePage}
+				// Items is filled in by splitPages, which counts them.
+				return &LoopError{URL: redact.URL(r.url), Page: pageNo, Matched: m, SamePage: samePage}
 			}
-			if len(p.Items) > 0 {
-				h := pageHash(seed, p.Items)
+			if !isEmptyArray(p.raw) {
+				h := maphash.Bytes(seed, p.raw)
 				if _, dup := pagesSeen[h]; dup {
 					return nil, nil, loop(true)
 				}
 				pagesSeen[h] = struct{}{}
 			}
-			n := len(p.Items)
 			p.cut = -1
-			if cfg.max > 0 && received+n >= cfg.max {
-				p.cut = cfg.max - received
-				return p, nil, nil
+			if cfg.max > 0 { // then the page is split: its items are counted
+				n := len(p.Items)
+				if received+n >= cfg.max {
+					p.cut = cfg.max - received
+					return p, nil, nil
+				}
+				received += n
 			}
-			received += n
 			next, err := c.nextRequest(r, p)
 			if err != nil {
 				return p, func(context.Context) (*RawPage, pageStep[*RawPage], error) { return nil, nil, err }, nil
 			}
-			if n == 0 || next == nil {
+			if isEmptyArray(p.raw) || next == nil {
 				return p, nil, nil
 			}
 			if _, dup := seen[hash(next)]; dup {
-				if m, ok := p.Matched(); ok && int64(received) >= m {
-					return p, nil, nil // everything matched is here: a harmless last link
-				}
-				err := loop(false)
+				err := loop(false) // or a harmless last link: see splitPages
 				return p, func(context.Context) (*RawPage, pageStep[*RawPage], error) { return nil, nil, err }, nil
 			}
 			return p, step(next), nil
@@ -246,7 +275,7 @@ func (p *RawPage) dropDuplicates(seed maphash.Seed, before, cur map[uint64]struc
 // buffers of the last two pages are recycled: the fetch of page k+2
 // starts only once the caller has asked for page k+1 (the prefetch hands a
 // page over only then), so page k is no longer in use.
-func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *request) (*RawPage, error) {
+func (c *Client) pageFetcher(array string, reuse, frame bool) func(context.Context, *request) (*RawPage, error) {
 	sizeHint := 0 // only the fetching goroutine uses these
 	var spare, last []byte
 	var spareItems, lastPage []RawItem
@@ -271,6 +300,15 @@ func (c *Client) pageFetcher(array string, reuse bool) func(context.Context, *re
 		sizeHint = len(body)
 		decodeErr := func(err error) error {
 			return &DecodeError{Method: r.method, URL: redact.URL(r.url), ContentType: resp.Header.Get("Content-Type"), Snippet: snippet(body), Err: err}
+		}
+		if frame {
+			if p, ok := framePage(body, array); ok {
+				p.decodeErr = decodeErr // splitFramed's, in the caller's goroutine
+				if reuse {
+					spare, last = last[:0], body
+				}
+				return p, nil
+			}
 		}
 		items := spareItems[:0]
 		if !reuse {
@@ -515,13 +553,8 @@ func failed[V any](err error) iter.Seq2[V, error] {
 	}
 }
 
-// pageHash hashes the items of a page, to recognise a page sent again.
-func pageHash(seed maphash.Seed, items []RawItem) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	for _, it := range items {
-		h.Write(it.JSON)
-		h.WriteByte(0)
-	}
-	return h.Sum64()
+// isEmptyArray reports whether raw, an array as sent, has no elements
+// (or is absent).
+func isEmptyArray(raw []byte) bool {
+	return len(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimPrefix(raw, []byte("[")), []byte("]")))) == 0
 }

@@ -31,6 +31,7 @@ type AuthorizationError struct {
 	Description string
 }
 
+// Error gives the server's error code and description.
 func (e *AuthorizationError) Error() string {
 	msg := "login: the provider refused the sign-in: " + e.Code
 	if e.Description != "" {
@@ -53,6 +54,7 @@ type SessionExpiredError struct {
 	Err  error  // the provider's answer, usually an *oauth2.RetrieveError
 }
 
+// Error says that the login has expired and how to log in again.
 func (e *SessionExpiredError) Error() string {
 	msg := fmt.Sprintf("login session %q has expired or was revoked; run \"stacq auth login\" again", e.Name)
 	if e.Err != nil {
@@ -61,6 +63,7 @@ func (e *SessionExpiredError) Error() string {
 	return msg
 }
 
+// Unwrap returns the refusal of the token endpoint.
 func (e *SessionExpiredError) Unwrap() error { return e.Err }
 
 // NotLoggedInError reports a missing session; it matches ErrNotLoggedIn.
@@ -68,10 +71,12 @@ type NotLoggedInError struct {
 	Name string
 }
 
+// Error says that there is no login and how to make one.
 func (e *NotLoggedInError) Error() string {
 	return fmt.Sprintf("login: no login session %q; run \"stacq auth login\" first", e.Name)
 }
 
+// Is reports whether target is ErrNotLoggedIn.
 func (e *NotLoggedInError) Is(target error) bool { return target == ErrNotLoggedIn }
 
 // RevokeError reports that logout removed the local session but the
@@ -83,6 +88,7 @@ type RevokeError struct {
 	Err         error // transport error, when the request failed
 }
 
+// Error says what the revocation endpoint answered.
 func (e *RevokeError) Error() string {
 	msg := "login: logged out locally, but revoking the token at the provider failed"
 	switch {
@@ -99,4 +105,5 @@ func (e *RevokeError) Error() string {
 	return msg
 }
 
+// Unwrap returns the failure of the revocation request.
 func (e *RevokeError) Unwrap() error { return e.Err }

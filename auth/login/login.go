@@ -28,6 +28,7 @@ const (
 	FlowBrowser
 )
 
+// String returns the flow's name: "device", "browser" or "auto".
 func (f Flow) String() string {
 	switch f {
 	case FlowDevice:
