@@ -155,11 +155,8 @@ func splitValid(body []byte, array string, items []RawItem) (*RawPage, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	if err := json.Unmarshal(append(rest, '}'), &p.PageInfo, decodeOpts); err != nil {
+	if err := p.decodeInfo(append(rest, '}')); err != nil {
 		return nil, err
-	}
-	if delete(p.Extra, "type"); len(p.Extra) == 0 {
-		p.Extra = nil
 	}
 	if len(p.Items) == 0 {
 		p.Items = nil
@@ -250,3 +247,15 @@ func WithRawPageReuse(on bool) Option {
 }
 
 func utf8Valid(b []byte) bool { return utf8.Valid(b) }
+
+// decodeInfo decodes obj, the members of a page other than its array as
+// one object, into p.PageInfo, its "type" dropped.
+func (p *RawPage) decodeInfo(obj []byte) error {
+	if err := json.Unmarshal(obj, &p.PageInfo, decodeOpts); err != nil {
+		return err
+	}
+	if delete(p.Extra, "type"); len(p.Extra) == 0 {
+		p.Extra = nil
+	}
+	return nil
+}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"unicode/utf8"
-
-	"github.com/go-json-experiment/json"
 )
 
 // A page is read in two stages, so that the next request goes out while
@@ -119,12 +117,8 @@ func scanTop(b []byte, array string, items []RawItem) (*RawPage, error) {
 	if skipSpace(b, i+1) != len(b) {
 		return nil, errScan
 	}
-	rest = append(rest, '}')
-	if err := json.Unmarshal(rest, &p.PageInfo, decodeOpts); err != nil {
+	if err := p.decodeInfo(append(rest, '}')); err != nil {
 		return nil, err
-	}
-	if delete(p.Extra, "type"); len(p.Extra) == 0 {
-		p.Extra = nil
 	}
 	if len(p.Items) == 0 {
 		p.Items = nil
@@ -156,11 +150,8 @@ func framePage(body []byte, array string) (p *RawPage, ok bool) {
 		rest = append(rest, back[k]...)
 	}
 	p = &RawPage{raw: body[lo:hi], body: body, framed: true}
-	if err := json.Unmarshal(append(rest, '}'), &p.PageInfo, decodeOpts); err != nil {
+	if err := p.decodeInfo(append(rest, '}')); err != nil {
 		return nil, false
-	}
-	if delete(p.Extra, "type"); len(p.Extra) == 0 {
-		p.Extra = nil
 	}
 	p.frame = p.PageInfo
 	return p, true
@@ -494,20 +485,35 @@ func (s *scanner) object(i int, it *RawItem, before []RawItem) (int, bool) {
 				it.Collection = str
 			}
 		}
-		i = skipSpace(b, i)
-		if i == len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			s.depth--
-			return i + 1, true
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = after(b, i, '}'); !ok || done {
+			s.depth -= boolInt(done)
+			return i, ok
 		}
 	}
+}
+
+// after reads what follows a member or element that ends at i: a comma
+// (i is then after it and its spaces) or the closing bracket (done, and i
+// after it).
+func after(b []byte, i int, closing byte) (next int, done, ok bool) {
+	i = skipSpace(b, i)
+	switch {
+	case i == len(b):
+		return i, false, false
+	case b[i] == ',':
+		return skipSpace(b, i+1), false, true
+	case b[i] == closing:
+		return i + 1, true, true
+	}
+	return i, false, false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (s *scanner) array(i int) (int, bool) {
@@ -521,22 +527,13 @@ func (s *scanner) array(i int) (int, bool) {
 		return i + 1, true
 	}
 	for {
-		var ok bool
+		var ok, done bool
 		if i, ok = s.value(i); !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
-		if i == len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			s.depth--
-			return i + 1, true
-		default:
-			return i, false
+		if i, done, ok = after(b, i, ']'); !ok || done {
+			s.depth -= boolInt(done)
+			return i, ok
 		}
 	}
 }
