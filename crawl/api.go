@@ -136,6 +136,9 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 			return received, err
 		}
 		received++
+		// The page's items go to the iterator in one batch.
+		batch := make([]result, 0, len(page.Items)+1)
+		full := false
 		for _, raw := range page.Items {
 			res := Resource{Kind: KindItem, URL: itemsURL + "/" + raw.ID, Parent: t.apiURL, ID: raw.ID,
 				CollectionID: raw.Collection, JSON: raw.JSON}
@@ -146,11 +149,16 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 				continue
 			}
 			if !r.reserve(g) {
-				return received, nil // this collection, or the crawl, has all its items
+				full = true // this collection, or the crawl, has all its items
+				break
 			}
-			if !r.send(result{r: res}) {
-				return received, nil
+			batch = append(batch, result{r: res})
+		}
+		if full {
+			if len(batch) > 0 {
+				r.sendAll(batch)
 			}
+			return received, nil
 		}
 		if r.opts.PageEnds {
 			end := Resource{Kind: KindPageEnd, URL: t.apiURL, Parent: t.parent, ID: col.ID, CollectionID: col.ID,
@@ -158,9 +166,10 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 			if r.full(g) && r.opts.MaxItemsPerCollection > 0 && end.Next != nil && !r.crawlFull() {
 				end.Next = nil // the collection has all the items it may have
 			}
-			if !r.send(result{r: end}) {
-				return received, nil
-			}
+			batch = append(batch, result{r: end})
+		}
+		if len(batch) > 0 && !r.sendAll(batch) {
+			return received, nil
 		}
 	}
 	return received, nil

@@ -347,18 +347,20 @@ func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, er
 
 		iterCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		out := make(chan result)
+		out := make(chan []result)
 		r := newRun(c.opts, f, out)
 		go r.run(iterCtx, root)
 
-		for res := range out {
-			if !emit(res.r, res.err) {
-				// Stop the workers and wait for them: no goroutine
-				// outlives the loop.
-				cancel()
-				for range out {
+		for batch := range out {
+			for _, res := range batch {
+				if !emit(res.r, res.err) {
+					// Stop the workers and wait for them: no goroutine
+					// outlives the loop.
+					cancel()
+					for range out {
+					}
+					return
 				}
-				return
 			}
 		}
 		if err := ctx.Err(); err != nil {

@@ -62,7 +62,7 @@ type run struct {
 	opts   Options
 	filter *filter
 	hc     *http.Client
-	out    chan<- result
+	out    chan<- []result // a page of items at a time, or one resource
 	found  chan discovery
 
 	// iterCtx ends when the consumer stops or the caller cancels; sends to
@@ -86,7 +86,7 @@ type run struct {
 	total int
 }
 
-func newRun(opts Options, f *filter, out chan<- result) *run {
+func newRun(opts Options, f *filter, out chan<- []result) *run {
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
@@ -175,9 +175,13 @@ func (r *run) spawn(tasks ...task) {
 }
 
 // send hands a result to the consumer; false when the consumer is gone.
-func (r *run) send(res result) bool {
+func (r *run) send(res result) bool { return r.sendAll([]result{res}) }
+
+// sendAll hands a batch (the items of a page) to the iterator at once:
+// one channel operation per page, not per item.
+func (r *run) sendAll(rs []result) bool {
 	select {
-	case r.out <- res:
+	case r.out <- rs:
 		return true
 	case <-r.iterCtx.Done():
 		return false
