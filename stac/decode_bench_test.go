@@ -113,3 +113,14 @@ func BenchmarkPageScan(b *testing.B) {
 		}
 	})
 }
+
+// The fetching goroutine's part of a page without an item cap: its frame.
+func BenchmarkFramePage(b *testing.B) {
+	page := benchPage(b, 1000)
+	b.SetBytes(int64(len(page)))
+	perItem(b, 1000, func() {
+		if _, ok := framePage(page, "features"); !ok {
+			b.Fatal("no frame")
+		}
+	})
+}

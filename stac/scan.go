@@ -129,7 +129,7 @@ func scanTop(b []byte, array string, items []RawItem) (*RawPage, error) {
 // frameBudget bounds the backward reading of one member after the
 // array: a value longer than this (an array or object) is taken for the
 // array of items itself, which splitFramed then checks.
-const frameBudget = 256 << 10
+const frameBudget = 64 << 10
 
 // framePage reads the frame of a page (see above): PageInfo from its other
 // members, and p.raw, the array, left unchecked for splitFramed. ok is
