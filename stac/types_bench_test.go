@@ -74,7 +74,9 @@ func BenchmarkCollectionsPageUnmarshal(b *testing.B) {
 
 // benchItem is one synthetic Sentinel-2-like item of benchPage.
 func benchItem(b *testing.B) []byte {
-	var ic struct{ Features []jsontext.Value }
+	var ic struct {
+		Features []jsontext.Value `json:"features"`
+	}
 	if err := json.Unmarshal(benchPage(b, 1), &ic); err != nil || len(ic.Features) != 1 {
 		b.Fatal(err)
 	}
