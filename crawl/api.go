@@ -154,21 +154,18 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 			}
 			batch = append(batch, result{r: res})
 		}
-		if full {
-			if len(batch) > 0 {
-				r.sendAll(batch)
-			}
-			return received, nil
-		}
 		if r.opts.PageEnds {
+			// A page cut short by a limit ends too, so that a caller who
+			// keeps a page's items until its end (as --state does) gets
+			// them; the collection then has all the items it may have.
 			end := Resource{Kind: KindPageEnd, URL: t.apiURL, Parent: t.parent, ID: col.ID, CollectionID: col.ID,
 				Next: stac.FindLink(page.Links, "next")}
-			if r.full(g) && r.opts.MaxItemsPerCollection > 0 && end.Next != nil && !r.crawlFull() {
-				end.Next = nil // the collection has all the items it may have
+			if full || r.full(g) && r.opts.MaxItemsPerCollection > 0 && end.Next != nil && !r.crawlFull() {
+				end.Next = nil
 			}
 			batch = append(batch, result{r: end})
 		}
-		if len(batch) > 0 && !r.sendAll(batch) {
+		if len(batch) > 0 && !r.sendAll(batch) || full {
 			return received, nil
 		}
 	}

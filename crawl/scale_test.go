@@ -209,3 +209,44 @@ func TestCrawlRetriesStaticDocuments(t *testing.T) {
 		})
 	}
 }
+
+// A page cut short by MaxItems or MaxItemsPerCollection still ends with a
+// KindPageEnd: a caller that keeps a page's items until its end, as the
+// CLI's --state does, writes every item it was given.
+func TestCrawlPageEndAfterALimit(t *testing.T) {
+	s := stactest.New(stactest.Options{Items: 60, Collections: []string{"a", "b"}})
+	defer s.Close()
+	for _, tc := range []struct {
+		name string
+		opts crawl.Options
+		want int
+	}{
+		{"max items", crawl.Options{MaxItems: 15, Concurrency: 1}, 15},
+		{"max items per collection", crawl.Options{MaxItemsPerCollection: 15}, 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.PageSize, opts.PageEnds = 10, true
+			pending := map[string]int{}
+			written, ends := 0, 0
+			var state crawl.State
+			for r, err := range crawl.Crawl(context.Background(), s.RootURL(), opts) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch r.Kind {
+				case crawl.KindItem:
+					pending[r.CollectionID]++
+				case crawl.KindPageEnd:
+					written += pending[r.CollectionID]
+					delete(pending, r.CollectionID)
+					state.Record(r)
+					ends++
+				}
+			}
+			if written != tc.want || len(pending) != 0 {
+				t.Errorf("%d items ended by a page end (%d pages), %v left without one; want %d", written, ends, pending, tc.want)
+			}
+		})
+	}
+}
