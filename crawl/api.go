@@ -15,6 +15,9 @@ func openAPI(ctx context.Context, root string, hc *http.Client, opts Options) (*
 	if opts.Retry != nil {
 		copts = append(copts, stac.WithRetry(*opts.Retry))
 	}
+	if opts.ReusePageMemory {
+		copts = append(copts, stac.WithRawPageReuse(true))
+	}
 	return stac.Open(ctx, root, append(copts, opts.ClientOptions...)...)
 }
 
@@ -131,13 +134,23 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 	}
 	itemsURL := strings.TrimSuffix(t.apiURL, "/") + "/items"
 	received := 0
+	var batch []result
+	var done chan struct{}
+	if r.opts.ReusePageMemory {
+		done = make(chan struct{}, 1)
+	}
 	for page, err := range pages {
 		if err != nil {
 			return received, err
 		}
 		received++
-		// The page's items go to the iterator in one batch.
-		batch := make([]result, 0, len(page.Items)+1)
+		// The page's items go to the iterator in one batch. With reused
+		// page memory, the batch's memory is reused too, since the
+		// worker waits until the iterator is done with it.
+		if done == nil || batch == nil {
+			batch = make([]result, 0, len(page.Items)+2)
+		}
+		batch = batch[:0]
 		full := false
 		for _, raw := range page.Items {
 			res := Resource{Kind: KindItem, URL: itemsURL + "/" + raw.ID, Parent: t.apiURL, ID: raw.ID,
@@ -165,7 +178,13 @@ func (r *run) apiItemsOfSize(t task, size int) (int, error) {
 			}
 			batch = append(batch, result{r: end})
 		}
+		if done != nil && len(batch) > 0 {
+			batch = append(batch, result{done: done})
+		}
 		if len(batch) > 0 && !r.sendAll(batch) || full {
+			return received, nil
+		}
+		if done != nil && len(batch) > 0 && !r.wait(done) {
 			return received, nil
 		}
 	}

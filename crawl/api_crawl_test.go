@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,7 +38,7 @@ func TestAPICrawl(t *testing.T) {
 				t.Fatal(got.final)
 			}
 			want := map[string]int{"sentinel-2-l2a": 9, "sentinel-1-grd": 4, "landsat-c2-l2": 6, "broken": 4}
-			if n := itemsOf(got); !maps(n, want) {
+			if n := itemsOf(got); !maps.Equal(n, want) {
 				t.Errorf("items by collection %v, want %v", n, want)
 			}
 			if st, want := c.Stats(), (crawl.Stats{Catalogs: 1, Collections: 5, Items: 23, Errors: 1}); st != want {
@@ -64,18 +65,6 @@ func TestAPICrawl(t *testing.T) {
 	}
 }
 
-func maps(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func TestAPIFilters(t *testing.T) {
 	s := newAPIServer(t, apiCollections)
 	got := collect(t, crawl.Crawl(context.Background(), s.root(), crawl.Options{
@@ -87,7 +76,7 @@ func TestAPIFilters(t *testing.T) {
 		PageSize:   3,
 	}))
 	want := map[string]int{"sentinel-2-l2a": 9, "landsat-c2-l2": 6}
-	if n := itemsOf(got); !maps(n, want) || len(got.errs) > 0 {
+	if n := itemsOf(got); !maps.Equal(n, want) || len(got.errs) > 0 {
 		t.Errorf("items by collection %v, want %v; errors %v", n, want, got.errs)
 	}
 	s.mu.Lock()
@@ -143,7 +132,7 @@ func TestAPISearchFallback(t *testing.T) {
 	s.noItemsLink = true
 	got := collect(t, crawl.Crawl(context.Background(), s.root(), crawl.Options{HTTPClient: s.Client(), MaxItemsPerCollection: 5}))
 	want := map[string]int{"sentinel-2-l2a": 5, "sentinel-1-grd": 4, "landsat-c2-l2": 5}
-	if n := itemsOf(got); !maps(n, want) || len(got.errs) > 0 {
+	if n := itemsOf(got); !maps.Equal(n, want) || len(got.errs) > 0 {
 		t.Errorf("items by collection %v, want %v; errors %v", n, want, got.errs)
 	}
 	s.mu.Lock()

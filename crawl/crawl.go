@@ -219,6 +219,17 @@ type Options struct {
 	// yielded; State.Record keeps them.
 	PageEnds bool
 
+	// ReusePageMemory reads each page of an API collection's items into
+	// the memory of an earlier page of the same collection, as
+	// stac.WithRawPageReuse does, instead of new memory: an API item's
+	// JSON is then valid only until the loop moves past the last
+	// resource of its page (its KindPageEnd, with PageEnds), and a
+	// worker waits for the loop to get there before it reads on. Copy
+	// the JSON to keep it longer (Visit must copy it too). An export
+	// that writes each item as it comes then allocates next to nothing
+	// per page, and its memory stays flat. Off by default.
+	ReusePageMemory bool
+
 	// Resume, when set, starts an API crawl where a State left it: its
 	// finished collections are skipped, and the others begun start at
 	// their saved next link. It is copied when the crawl starts, so the
@@ -353,6 +364,10 @@ func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, er
 
 		for batch := range out {
 			for _, res := range batch {
+				if res.done != nil {
+					res.done <- struct{}{} // the batch's page may be reused
+					continue
+				}
 				if !emit(res.r, res.err) {
 					// Stop the workers and wait for them: no goroutine
 					// outlives the loop.
@@ -372,6 +387,9 @@ func (c *Crawler) Crawl(ctx context.Context, root string) iter.Seq2[Resource, er
 type result struct {
 	r   Resource
 	err error
+	// done, on the last result of a batch whose page memory is reused,
+	// is where the iterator says it has yielded the batch.
+	done chan<- struct{}
 }
 
 // State is where a crawl of an API stands: the collections whose items

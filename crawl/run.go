@@ -188,6 +188,17 @@ func (r *run) sendAll(rs []result) bool {
 	}
 }
 
+// wait waits for the iterator to be done with a batch sent with done;
+// false when the consumer is gone.
+func (r *run) wait(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	case <-r.iterCtx.Done():
+		return false
+	}
+}
+
 // fail reports a resource that could not be crawled, unless the crawl is
 // stopping: errors caused by the cancellation itself are noise.
 func (r *run) fail(url string, kind Kind, parent string, err error) {

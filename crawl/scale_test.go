@@ -3,6 +3,7 @@ package crawl_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/stacq/stacq/crawl"
 	"github.com/stacq/stacq/internal/testing/stactest"
@@ -248,5 +251,46 @@ func TestCrawlPageEndAfterALimit(t *testing.T) {
 				t.Errorf("%d items ended by a page end (%d pages), %v left without one; want %d", written, ends, pending, tc.want)
 			}
 		})
+	}
+}
+
+// With ReusePageMemory, the items are the same as without, each one's JSON
+// intact when it is yielded: the race detector sees a page read into
+// memory the loop still reads.
+func TestCrawlReusePageMemory(t *testing.T) {
+	s := stactest.New(stactest.Options{Items: 2000, Collections: []string{"a", "b", "c", "d", "e"}})
+	defer s.Close()
+	crawlItems := func(reuse bool) map[string]string {
+		items := map[string]string{}
+		opts := crawl.Options{PageSize: 50, Concurrency: 4, PageEnds: true, ReusePageMemory: reuse}
+		var page []crawl.Resource // the items of a page, kept until its end
+		for r, err := range crawl.Crawl(context.Background(), s.RootURL(), opts) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch r.Kind {
+			case crawl.KindItem:
+				page = append(page, r)
+			case crawl.KindPageEnd:
+				for _, it := range page {
+					if it.CollectionID != r.CollectionID {
+						t.Fatalf("item of %s before a page end of %s", it.CollectionID, r.CollectionID)
+					}
+					var v struct {
+						ID string `json:"id"`
+					}
+					if err := json.Unmarshal(it.JSON, &v); err != nil || v.ID != it.ID {
+						t.Fatalf("item %s at its page end: id %q, %v", it.ID, v.ID, err)
+					}
+					items[it.CollectionID+"/"+it.ID] = string(it.JSON)
+				}
+				page = page[:0]
+			}
+		}
+		return items
+	}
+	fresh, reused := crawlItems(false), crawlItems(true)
+	if len(fresh) != 2000 || !maps.Equal(fresh, reused) {
+		t.Fatalf("%d items with new memory, %d with reused memory, equal: %v", len(fresh), len(reused), maps.Equal(fresh, reused))
 	}
 }

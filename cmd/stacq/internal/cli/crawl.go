@@ -139,6 +139,9 @@ func (cf *crawlFlags) run(ctx context.Context, io IO, args []string) error {
 		return err
 	}
 	opts.HTTPClient, opts.Retry = hc, &policy
+	// Every item is written (or, with --state, its page is) before the
+	// loop moves on, as search's export does: pages can share memory.
+	opts.ReusePageMemory = true
 	opts.ClientOptions = append(opts.ClientOptions, stac.WithUserAgent("stacq/"+Version()))
 	opts.ClientOptions, opts.MaxDocumentSize = append(opts.ClientOptions, cf.client.limits.stacOptions()...), cf.client.limits.maxDocumentSize()
 	var out *output
