@@ -446,9 +446,12 @@ type dataset struct {
 	specFailed   bool         // no more speculation
 	promoted     bool         // Close used the speculative encoding
 
-	// WriterOptions.Concurrent: the items queued for the goroutine that
-	// adds them, and the first error it met.
-	queue    chan []byte
+	// WriterOptions.Concurrent: the items gathered into chunks (cur)
+	// queued for the goroutine that adds them, the chunks it is done
+	// with, and the first error it met.
+	queue    chan *itemChunk
+	free     chan *itemChunk
+	cur      *itemChunk
 	drained  chan struct{}
 	mu       sync.Mutex // guards stats and asyncErr while it runs
 	asyncErr error
@@ -513,21 +516,37 @@ func (ds *dataset) write(item []byte) error {
 		return ds.add(item)
 	}
 	if ds.queue == nil {
-		ds.queue = make(chan []byte, 256)
+		ds.queue, ds.free = make(chan *itemChunk, 2), make(chan *itemChunk, 4)
+		ds.cur = &itemChunk{}
 		ds.drained = make(chan struct{})
 		go func() {
 			defer close(ds.drained)
-			for it := range ds.queue {
-				err := ds.add(it)
-				if err != nil && !errors.Is(err, ErrInvalidItem) {
-					ds.mu.Lock()
-					if ds.asyncErr == nil {
-						ds.asyncErr = err
+			for c := range ds.queue {
+				start := 0
+				for _, end := range c.ends {
+					err := ds.add(c.text[start:end])
+					if err != nil && !errors.Is(err, ErrInvalidItem) {
+						ds.mu.Lock()
+						if ds.asyncErr == nil {
+							ds.asyncErr = err
+						}
+						ds.mu.Unlock()
 					}
-					ds.mu.Unlock()
+					start = end
+				}
+				c.text, c.ends = c.text[:0], c.ends[:0]
+				select {
+				case ds.free <- c:
+				default:
 				}
 			}
 		}()
+	}
+	c := ds.cur
+	c.text = append(c.text, item...)
+	c.ends = append(c.ends, len(c.text))
+	if len(c.text) < chunkSize {
+		return nil
 	}
 	ds.mu.Lock()
 	err := ds.asyncErr
@@ -535,15 +554,34 @@ func (ds *dataset) write(item []byte) error {
 	if err != nil {
 		return err
 	}
-	ds.queue <- bytes.Clone(item)
+	ds.queue <- c
+	select {
+	case ds.cur = <-ds.free:
+	default:
+		ds.cur = &itemChunk{text: make([]byte, 0, 2*chunkSize)}
+	}
 	return nil
 }
+
+// itemChunk is items a concurrent writer queues together, one after the
+// other in text: one copy and one channel operation per chunk of about
+// chunkSize bytes, not per item.
+type itemChunk struct {
+	text []byte
+	ends []int // where each item ends in text
+}
+
+const chunkSize = 256 << 10
 
 // drain waits for the items queued by a concurrent writer.
 func (ds *dataset) drain() error {
 	if ds.queue == nil {
 		return nil
 	}
+	if len(ds.cur.ends) > 0 {
+		ds.queue <- ds.cur
+	}
+	ds.cur = nil
 	close(ds.queue)
 	<-ds.drained
 	ds.queue = nil
