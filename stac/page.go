@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
@@ -35,6 +37,53 @@ func (r RawItem) Decode() (*Item, error) {
 	return it, nil
 }
 
+// decodeWindow is how many items of a page a typed listing decodes at
+// once, over up to GOMAXPROCS goroutines: decoding (about 30 µs for a
+// Sentinel-2 item of 3 KB) is most of a typed listing's time, the check
+// and split of the page that found the items about 3 µs. The window
+// bounds the memory held by items decoded ahead of the loop.
+const decodeWindow = 128
+
+// decodeItems decodes raw into out (of the same length) and returns how
+// many were decoded before the first that fails, and its error.
+func decodeItems(raw []RawItem, out []*Item) (int, error) {
+	workers := min(runtime.GOMAXPROCS(0), len(raw)/16)
+	if workers <= 1 {
+		for i, r := range raw {
+			var err error
+			if out[i], err = r.Decode(); err != nil {
+				return i, err
+			}
+		}
+		return len(raw), nil
+	}
+	// Each worker decodes one run of items and stops at its first
+	// failure; the first failure of all, in order, ends the items.
+	fails := make([]int, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(raw)/workers, (w+1)*len(raw)/workers
+		fails[w] = hi
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				var err error
+				if out[i], err = raw[i].Decode(); err != nil {
+					fails[w], errs[w] = i, err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			return fails[w], err
+		}
+	}
+	return len(raw), nil
+}
+
 // RawPage is one page of a listing whose items (or collections) are left
 // as JSON. Its links, counts and foreign members are decoded.
 type RawPage struct {
@@ -61,13 +110,9 @@ type RawPage struct {
 
 // ItemCollection decodes the page's items.
 func (p *RawPage) ItemCollection() (*ItemCollection, error) {
-	ic := &ItemCollection{Type: "FeatureCollection", PageInfo: p.PageInfo, Features: make([]*Item, 0, len(p.Items))}
-	for i, r := range p.Items {
-		it, err := r.Decode()
-		if err != nil {
-			return nil, fmt.Errorf("feature %d: %w", i, err)
-		}
-		ic.Features = append(ic.Features, it)
+	ic := &ItemCollection{Type: "FeatureCollection", PageInfo: p.PageInfo, Features: make([]*Item, len(p.Items))}
+	if n, err := decodeItems(p.Items, ic.Features); err != nil {
+		return nil, fmt.Errorf("feature %d: %w", n, err)
 	}
 	return ic, nil
 }

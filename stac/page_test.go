@@ -3,6 +3,7 @@ package stac
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -447,5 +448,67 @@ func TestScanPageRecorded(t *testing.T) {
 			t.Errorf("%s: no frame read", name)
 		}
 		checkFramed(t, data)
+	}
+}
+
+// The typed items of a page are decoded a window at a time over several
+// goroutines, yet come in the page's order, and a page with an item that
+// does not decode yields the items before it, then that item's error.
+func TestTypedItemsInOrder(t *testing.T) {
+	page := func(n, bad int) *RawPage {
+		p := &RawPage{}
+		for i := range n {
+			bbox := "[0,0,1,1]"
+			if i == bad {
+				bbox = `"not an array"`
+			}
+			id := fmt.Sprintf("item-%d", i)
+			p.Items = append(p.Items, RawItem{ID: id, JSON: jsontext.Value(`{"type":"Feature","id":"` + id + `","bbox":` + bbox + `,"properties":{}}`)})
+		}
+		return p
+	}
+	for _, tc := range []struct{ pages, perPage, bad int }{
+		{1, 10, -1},                         // sequential
+		{3, 1000, -1},                       // several windows per page
+		{1, 1000, 700},                      // a failure in a later window
+		{1, decodeWindow, 3},                // a failure in the first worker's run
+		{1, decodeWindow, decodeWindow - 6}, // in the last worker's run
+		{2, decodeWindow + 1, decodeWindow}, // alone in a window
+	} {
+		pages := func(yield func(*RawPage, error) bool) {
+			for k := range tc.pages {
+				bad := -1
+				if k == tc.pages-1 {
+					bad = tc.bad
+				}
+				if !yield(page(tc.perPage, bad), nil) {
+					return
+				}
+			}
+		}
+		var ids []string
+		var failed error
+		for it, err := range typedItems(pages) {
+			if err != nil {
+				failed = err
+				continue
+			}
+			ids = append(ids, it.ID)
+		}
+		want := tc.pages * tc.perPage
+		if tc.bad >= 0 {
+			want = (tc.pages-1)*tc.perPage + tc.bad
+		}
+		if len(ids) != want || (tc.bad >= 0) != (failed != nil) {
+			t.Fatalf("%+v: %d items, error %v; want %d items", tc, len(ids), failed, want)
+		}
+		for i, id := range ids {
+			if want := fmt.Sprintf("item-%d", i%tc.perPage); id != want {
+				t.Fatalf("%+v: item %d is %s, want %s", tc, i, id, want)
+			}
+		}
+		if failed != nil && !strings.Contains(failed.Error(), fmt.Sprintf("item-%d", tc.bad)) {
+			t.Errorf("%+v: error %v names another item", tc, failed)
+		}
 	}
 }

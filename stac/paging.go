@@ -10,6 +10,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -399,17 +400,27 @@ func (c *Client) readErr(r *request, resp *http.Response, err error) error {
 	return fmt.Errorf("%s %s: reading the response: %w", r.method, redact.URL(r.url), err)
 }
 
-// typedItems decodes the items of raw pages, page after page.
+// typedItems decodes the items of raw pages, page after page, a window
+// of items at a time (see decodeItems).
 func typedItems(pages iter.Seq2[*RawPage, error]) iter.Seq2[*Item, error] {
 	return func(yield func(*Item, error) bool) {
+		var window []*Item
 		for p, err := range pages {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			for _, r := range p.Items {
-				it, err := r.Decode()
-				if !yield(it, err) || err != nil {
+			for lo := 0; lo < len(p.Items); lo += decodeWindow {
+				raw := p.Items[lo:min(lo+decodeWindow, len(p.Items))]
+				window = slices.Grow(window[:0], len(raw))[:len(raw)]
+				n, err := decodeItems(raw, window)
+				for _, it := range window[:n] {
+					if !yield(it, nil) {
+						return
+					}
+				}
+				if err != nil {
+					yield(nil, err)
 					return
 				}
 			}

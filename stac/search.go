@@ -71,7 +71,8 @@ func WithParallel(windows int) ListOption { return func(c *listConfig) { c.paral
 
 // Search yields the items matching p, page after page, decoded. It holds
 // two pages in memory, the current one and the next, fetched ahead (see
-// WithPrefetch); breaking out of the loop stops the paging. After an
+// WithPrefetch); breaking out of the loop stops the paging. Items are
+// decoded 128 at a time, over up to GOMAXPROCS goroutines. After an
 // error nothing more is yielded.
 func (c *Client) Search(ctx context.Context, p SearchParams, opts ...ListOption) iter.Seq2[*Item, error] {
 	return typedItems(c.searchRaw(ctx, p, opts, true))
