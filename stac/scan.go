@@ -49,72 +49,8 @@ func scanPage(body []byte, array string, items []RawItem) (*RawPage, error) {
 
 func scanTop(b []byte, array string, items []RawItem) (*RawPage, error) {
 	p := &RawPage{Items: items[:0]}
-	s := &scanner{b: b}
-	i := skipSpace(b, 0)
-	if i == len(b) || b[i] != '{' {
-		return nil, errScan
-	}
-	rest := []byte{'{'} // the other members, for PageInfo
-	for first := true; ; first = false {
-		i = skipSpace(b, i+1)
-		if i == len(b) {
-			return nil, errScan
-		}
-		if b[i] == '}' && first {
-			break
-		}
-		if !first {
-			if b[i] == '}' {
-				break
-			}
-			if b[i] != ',' {
-				return nil, errScan
-			}
-			i = skipSpace(b, i+1)
-		}
-		if i == len(b) || b[i] != '"' {
-			return nil, errScan
-		}
-		end, ok := s.str(i)
-		if !ok {
-			return nil, errScan
-		}
-		key := b[i:end]
-		i = skipSpace(b, end)
-		if i == len(b) || b[i] != ':' {
-			return nil, errScan
-		}
-		start := skipSpace(b, i+1)
-		if bytes.IndexByte(key, '\\') >= 0 {
-			return nil, errScan // rare: jsontext reads it
-		}
-		if string(key[1:len(key)-1]) == array && start < len(b) && b[start] == '[' {
-			if end, ok = s.items(p, start); !ok {
-				return nil, errScan
-			}
-			p.raw = b[start:end]
-		} else {
-			if end, ok = s.value(start); !ok {
-				return nil, errScan
-			}
-			if string(key[1:len(key)-1]) == array {
-				if string(b[start:end]) != "null" {
-					return nil, errScan // jsontext says what it expected
-				}
-			} else {
-				if len(rest) > 1 {
-					rest = append(rest, ',')
-				}
-				rest = append(append(append(rest, key...), ':'), b[start:end]...)
-			}
-		}
-		i = skipSpace(b, end)
-		if i == len(b) {
-			return nil, errScan
-		}
-		i-- // at the comma or brace, for the loop
-	}
-	if skipSpace(b, i+1) != len(b) {
+	rest, _, end, ok := topMembers(b, array, p)
+	if !ok || skipSpace(b, end) != len(b) {
 		return nil, errScan
 	}
 	if err := p.decodeInfo(append(rest, '}')); err != nil {
@@ -126,6 +62,62 @@ func scanTop(b []byte, array string, items []RawItem) (*RawPage, error) {
 	return p, nil
 }
 
+// topMembers checks the members of the page object in b, forward, and
+// returns the members other than the array (as "{" and the members) and
+// the end of the object. The array is split into p's items; with p nil,
+// the reading stops at the array instead, and lo is where it starts
+// (framePage's front members: no array, no frame). ok is false for what
+// the scan leaves to jsontext, such as an escaped name.
+func topMembers(b []byte, array string, p *RawPage) (rest []byte, lo, end int, ok bool) {
+	s := &scanner{b: b}
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return nil, 0, 0, false
+	}
+	rest = []byte{'{'}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return rest, 0, i + 1, p != nil
+	}
+	for {
+		if i == len(b) || b[i] != '"' {
+			return nil, 0, 0, false
+		}
+		kend, ok := s.str(i)
+		if !ok || bytes.IndexByte(b[i:kend], '\\') >= 0 {
+			return nil, 0, 0, false
+		}
+		isArray := string(b[i+1:kend-1]) == array
+		j := skipSpace(b, kend)
+		if j == len(b) || b[j] != ':' {
+			return nil, 0, 0, false
+		}
+		vstart, vend := skipSpace(b, j+1), 0
+		switch {
+		case isArray && p == nil:
+			return rest, vstart, 0, vstart < len(b) && b[vstart] == '['
+		case isArray && vstart < len(b) && b[vstart] == '[':
+			if vend, ok = s.items(p, vstart); !ok {
+				return nil, 0, 0, false
+			}
+			p.raw = b[vstart:vend]
+		default:
+			if vend, ok = s.value(vstart); !ok || isArray && string(b[vstart:vend]) != "null" {
+				return nil, 0, 0, false // not an array: jsontext says what it expected
+			}
+			if !isArray {
+				if len(rest) > 1 {
+					rest = append(rest, ',')
+				}
+				rest = append(append(append(rest, b[i:kend]...), ':'), b[vstart:vend]...)
+			}
+		}
+		var done bool
+		if i, done, ok = after(b, vend, '}'); !ok || done {
+			return rest, 0, i, ok && p != nil
+		}
+	}
+}
+
 // frameBudget bounds the backward reading of one member after the
 // array: a value longer than this (an array or object) is taken for the
 // array of items itself, which splitFramed then checks.
@@ -135,7 +127,7 @@ const frameBudget = 64 << 10
 // members, and p.raw, the array, left unchecked for splitFramed. ok is
 // false when it cannot.
 func framePage(body []byte, array string) (p *RawPage, ok bool) {
-	rest, lo, ok := frontMembers(body, array)
+	rest, lo, _, ok := topMembers(body, array, nil)
 	if !ok {
 		return nil, false
 	}
@@ -155,53 +147,6 @@ func framePage(body []byte, array string) (p *RawPage, ok bool) {
 	}
 	p.frame = p.PageInfo
 	return p, true
-}
-
-// frontMembers checks the members of the page before its array and
-// returns them (as "{" and the members) and where the array starts.
-func frontMembers(b []byte, array string) (rest []byte, lo int, ok bool) {
-	s := &scanner{b: b}
-	i := skipSpace(b, 0)
-	if i == len(b) || b[i] != '{' {
-		return nil, 0, false
-	}
-	rest = []byte{'{'}
-	for first := true; ; first = false {
-		i = skipSpace(b, i+1)
-		if !first && i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		} else if !first {
-			return nil, 0, false
-		}
-		if i == len(b) || b[i] != '"' {
-			return nil, 0, false // the end of the page, or not JSON: no frame
-		}
-		kend, ok := s.str(i)
-		if !ok || bytes.IndexByte(b[i:kend], '\\') >= 0 {
-			return nil, 0, false
-		}
-		key := b[i:kend]
-		j := skipSpace(b, kend)
-		if j == len(b) || b[j] != ':' {
-			return nil, 0, false
-		}
-		vstart := skipSpace(b, j+1)
-		if string(key[1:len(key)-1]) == array {
-			if vstart == len(b) || b[vstart] != '[' {
-				return nil, 0, false
-			}
-			return rest, vstart, true
-		}
-		vend, ok := s.value(vstart)
-		if !ok {
-			return nil, 0, false
-		}
-		if len(rest) > 1 {
-			rest = append(rest, ',')
-		}
-		rest = append(append(append(rest, key...), ':'), b[vstart:vend]...)
-		i = vend - 1
-	}
 }
 
 // backMembers reads the members of the page after its array, which starts
