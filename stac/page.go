@@ -90,67 +90,42 @@ func splitValid(body []byte, array string, items []RawItem) (*RawPage, error) {
 	return p, nil
 }
 
-// splitItem reads one element of the array: an object whose id and
-// collection it reads. The collection is shared with the item before when
-// it is the same (items of a page mostly share one).
+// splitItem reads one element of the array: an object, whose id and
+// collection it reads (the collection shared with the item before when it
+// is the same: a page's items mostly share one).
 func splitItem(d *jsontext.Decoder, body []byte, before []RawItem) (RawItem, error) {
-	var it RawItem
-	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
-		return it, orErr(err, "expected an object")
+	kind := d.PeekKind()
+	v, err := d.ReadValue()
+	if err != nil || kind != '{' {
+		return RawItem{}, orErr(err, "expected an object")
 	}
-	start := d.InputOffset() - 1
-	for d.PeekKind() != '}' {
-		// The name as raw bytes: a string token would be allocated for
-		// every member.
-		name, err := d.ReadValue()
-		if err != nil {
-			return it, err
-		}
-		var key string
-		switch string(name) {
-		case `"id"`:
-			key = "id"
-		case `"collection"`:
-			key = "collection"
-		default:
-			// ReadValue, not SkipValue, which walks token by token.
-			if _, err := d.ReadValue(); err != nil {
-				return it, err
-			}
-			continue
-		}
-		v, err := d.ReadValue()
-		if err != nil {
-			return it, err
-		}
-		var s string
-		switch {
-		case v.Kind() == 'n':
-		case v.Kind() != '"':
-			return it, fmt.Errorf("field %q: expected a string", key)
-		case key == "collection" && len(before) > 0 && string(v[1:len(v)-1]) == before[len(before)-1].Collection:
-			s = before[len(before)-1].Collection
-		case bytes.IndexByte(v, '\\') < 0:
-			s = string(v[1 : len(v)-1]) // checked already: no escapes to undo
-		default:
-			u, err := jsontext.AppendUnquote(nil, v)
-			if err != nil {
-				return it, err
-			}
-			s = string(u)
-		}
-		if key == "id" {
-			it.ID = s
-		} else {
-			it.Collection = s
-		}
+	end := int(d.InputOffset())
+	it := RawItem{JSON: body[end-len(v) : end], Compact: isCompact(v)}
+	var refs struct {
+		ID         jsontext.Value `json:"id"`
+		Collection jsontext.Value `json:"collection"`
 	}
-	if _, err := d.ReadToken(); err != nil {
+	if err := json.Unmarshal(v, &refs, decodeOpts); err != nil {
 		return it, err
 	}
-	it.JSON = body[start:d.InputOffset()]
-	it.Compact = bytes.IndexByte(it.JSON, '\n') < 0 && bytes.IndexByte(it.JSON, '\r') < 0 && bytes.IndexByte(it.JSON, '\t') < 0
+	for _, f := range []struct {
+		name string
+		raw  jsontext.Value
+		dst  *string
+	}{{"id", refs.ID, &it.ID}, {"collection", refs.Collection, &it.Collection}} {
+		if k := f.raw.Kind(); k != 0 && k != 'n' && (k != '"' || json.Unmarshal(f.raw, f.dst) != nil) {
+			return it, fmt.Errorf("field %q: expected a string", f.name)
+		}
+	}
+	if len(before) > 0 && it.Collection == before[len(before)-1].Collection {
+		it.Collection = before[len(before)-1].Collection
+	}
 	return it, nil
+}
+
+// isCompact reports whether a JSON value holds no line break or tab.
+func isCompact(v []byte) bool {
+	return bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 && bytes.IndexByte(v, '\t') < 0
 }
 
 func orErr(err error, msg string) error {
@@ -159,8 +134,6 @@ func orErr(err error, msg string) error {
 	}
 	return errors.New(msg)
 }
-
-func utf8Valid(b []byte) bool { return utf8.Valid(b) }
 
 // decodeInfo decodes obj, the members of a page other than its array as
 // one object, into p.PageInfo, its "type" dropped.

@@ -518,3 +518,28 @@ func TestTypedItemsInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Nesting: the scan takes what jsontext takes, up to its limit of 10,000
+// levels (the page object counted), and leaves deeper pages to it, which
+// refuses them.
+func TestScanPageDepth(t *testing.T) {
+	page := func(levels int) []byte {
+		// The page object, its array and the item are 3 levels.
+		return []byte(`{"features":[{"id":"deep","p":` + strings.Repeat("[", levels-3) + strings.Repeat("]", levels-3) + `}]}`)
+	}
+	for _, levels := range []int{maxDepth - 1, maxDepth} {
+		p, err := scanTop(page(levels), "features", nil)
+		if err != nil || len(p.Items) != 1 || p.Items[0].ID != "deep" {
+			t.Fatalf("%d levels: %v, %v", levels, p, err)
+		}
+		if _, err := splitPage(page(levels), "features", nil); err != nil {
+			t.Fatalf("jsontext, %d levels: %v", levels, err)
+		}
+	}
+	if _, err := scanTop(page(maxDepth+1), "features", nil); err == nil {
+		t.Fatalf("the scan took %d levels", maxDepth+1)
+	}
+	if _, err := scanPage(page(maxDepth+1), "features", nil); err == nil || !strings.Contains(err.Error(), "depth") {
+		t.Fatalf("%d levels: %v, want jsontext's depth error", maxDepth+1, err)
+	}
+}

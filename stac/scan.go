@@ -28,7 +28,7 @@ import (
 
 var errScan = errors.New("not a JSON page")
 
-// maxDepth is jsontext's limit of nesting.
+// maxDepth is jsontext's limit of nesting, the page object counted.
 const maxDepth = 10000
 
 // scanPage reads a page: its array member checked and split into Items
@@ -36,15 +36,12 @@ const maxDepth = 10000
 // PageInfo. A body the scan does not accept is read by splitPage, which
 // gives precise errors.
 func scanPage(body []byte, array string, items []RawItem) (*RawPage, error) {
-	var p *RawPage
-	err := errScan
 	if utf8.Valid(body) {
-		p, err = scanTop(body, array, items)
+		if p, err := scanTop(body, array, items); err == nil {
+			return p, nil
+		}
 	}
-	if err != nil {
-		return splitPage(body, array, items)
-	}
-	return p, nil
+	return splitPage(body, array, items)
 }
 
 func scanTop(b []byte, array string, items []RawItem) (*RawPage, error) {
@@ -101,7 +98,7 @@ func topMembers(b []byte, array string, p *RawPage) (rest []byte, lo, end int, o
 			}
 			p.raw = b[vstart:vend]
 		default:
-			if vend, ok = s.value(vstart); !ok || isArray && string(b[vstart:vend]) != "null" {
+			if vend, ok = s.value(vstart, 2); !ok || isArray && string(b[vstart:vend]) != "null" {
 				return nil, 0, 0, false // not an array: jsontext says what it expected
 			}
 			if !isArray {
@@ -312,10 +309,7 @@ func skipSpace(b []byte, i int) int {
 // scanner checks JSON values of b, which is valid UTF-8. Each method
 // returns the end of the value at i and whether it is valid; the scan
 // then leaves the page to jsontext.
-type scanner struct {
-	b     []byte
-	depth int
-}
+type scanner struct{ b []byte }
 
 // items splits the array at i into the page's items: objects, whose id
 // and collection it reads.
@@ -330,29 +324,21 @@ func (s *scanner) items(p *RawPage, i int) (int, bool) {
 			return i, false
 		}
 		var it RawItem
-		end, ok := s.object(i, &it, p.Items)
+		end, ok := s.object(i, 3, &it, p.Items) // in the page object and its array
 		if !ok {
 			return end, false
 		}
 		it.JSON = b[i:end]
-		it.Compact = bytes.IndexByte(it.JSON, '\n') < 0 && bytes.IndexByte(it.JSON, '\r') < 0 && bytes.IndexByte(it.JSON, '\t') < 0
+		it.Compact = isCompact(it.JSON)
 		p.Items = append(p.Items, it)
-		i = skipSpace(b, end)
-		if i == len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return i, false
+		var done bool
+		if i, done, ok = after(b, end, ']'); !ok || done {
+			return i, ok
 		}
 	}
 }
 
-func (s *scanner) value(i int) (int, bool) {
+func (s *scanner) value(i, depth int) (int, bool) {
 	b := s.b
 	if i == len(b) {
 		return i, false
@@ -361,37 +347,31 @@ func (s *scanner) value(i int) (int, bool) {
 	case c == '"':
 		return s.str(i)
 	case c == '{':
-		return s.object(i, nil, nil)
+		return s.object(i, depth, nil, nil)
 	case c == '[':
-		return s.array(i)
+		return s.array(i, depth)
 	case c == '-' || ('0' <= c && c <= '9'):
 		return s.number(i)
-	case c == 't':
-		return literal(b, i, "true")
-	case c == 'f':
-		return literal(b, i, "false")
-	case c == 'n':
-		return literal(b, i, "null")
+	case literals[c] != "":
+		end := i + len(literals[c])
+		return end, end <= len(b) && string(b[i:end]) == literals[c]
 	}
 	return i, false
 }
 
-func literal(b []byte, i int, lit string) (int, bool) {
-	end := i + len(lit)
-	return end, end <= len(b) && string(b[i:end]) == lit
-}
+// literals are JSON's literal names, by their first byte.
+var literals = [256]string{'t': "true", 'f': "false", 'n': "null"}
 
 // object checks the object at i. With it set, its members id and
 // collection are read into it (the collection shared with the item
 // before when it is the same: a page's items mostly share one).
-func (s *scanner) object(i int, it *RawItem, before []RawItem) (int, bool) {
-	if s.depth++; s.depth > maxDepth {
+func (s *scanner) object(i, depth int, it *RawItem, before []RawItem) (int, bool) {
+	if depth > maxDepth {
 		return i, false
 	}
 	b := s.b
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		s.depth--
 		return i + 1, true
 	}
 	for {
@@ -409,7 +389,7 @@ func (s *scanner) object(i int, it *RawItem, before []RawItem) (int, bool) {
 		}
 		i = skipSpace(b, i+1)
 		vstart := i
-		if i, ok = s.value(i); !ok {
+		if i, ok = s.value(i, depth+1); !ok {
 			return i, false
 		}
 		if it != nil && (string(key) == "id" || string(key) == "collection") {
@@ -432,7 +412,6 @@ func (s *scanner) object(i int, it *RawItem, before []RawItem) (int, bool) {
 		}
 		var done bool
 		if i, done, ok = after(b, i, '}'); !ok || done {
-			s.depth -= boolInt(done)
 			return i, ok
 		}
 	}
@@ -454,30 +433,21 @@ func after(b []byte, i int, closing byte) (next int, done, ok bool) {
 	return i, false, false
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (s *scanner) array(i int) (int, bool) {
-	if s.depth++; s.depth > maxDepth {
+func (s *scanner) array(i, depth int) (int, bool) {
+	if depth > maxDepth {
 		return i, false
 	}
 	b := s.b
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		s.depth--
 		return i + 1, true
 	}
 	for {
 		var ok, done bool
-		if i, ok = s.value(i); !ok {
+		if i, ok = s.value(i, depth+1); !ok {
 			return i, false
 		}
 		if i, done, ok = after(b, i, ']'); !ok || done {
-			s.depth -= boolInt(done)
 			return i, ok
 		}
 	}
@@ -557,29 +527,32 @@ func hex4(b []byte, i int) (rune, bool) {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// number checks the number at i against JSON's grammar.
+// digits returns the end of the run of digits at b[i:].
+func digits(b []byte, i int) int {
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
+
+// number checks the number at i against JSON's grammar: an integer part
+// without leading zeros, then a fraction and an exponent of one digit or
+// more each.
 func (s *scanner) number(i int) (int, bool) {
 	b := s.b
 	if b[i] == '-' {
 		i++
 	}
+	j := digits(b, i)
 	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	default:
+	case j == i:
 		return i, false
+	case b[i] == '0':
+		j = i + 1 // "01" is "0" followed by what cannot follow a number
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if i == len(b) || !isDigit(b[i]) {
+	if i = j; i < len(b) && b[i] == '.' {
+		if i = digits(b, i+1); b[i-1] == '.' {
 			return i, false
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -587,12 +560,10 @@ func (s *scanner) number(i int) (int, bool) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		if i == len(b) || !isDigit(b[i]) {
+		if j = digits(b, i); j == i {
 			return i, false
 		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
+		i = j
 	}
 	return i, true
 }
