@@ -166,7 +166,7 @@ func backMembers(b []byte, lo int, array string) (members [][]byte, hi int, ok b
 				return nil, 0, false
 			}
 			return members, vend, true
-		case vstart == lo: // the array, whose name frontMembers read
+		case vstart == lo: // the array, whose name topMembers read
 			return members, vend, true
 		}
 		k := skipBack(b, vstart)
