@@ -357,19 +357,25 @@ func FuzzScanPage(f *testing.F) {
 		if werr != nil {
 			t.Fatalf("the scan accepts what jsontext refuses: %v", werr)
 		}
-		if len(got.Items) != len(want.Items) {
-			t.Fatalf("%d items, want %d", len(got.Items), len(want.Items))
-		}
-		for i := range got.Items {
-			g, w := got.Items[i], want.Items[i]
-			if g.ID != w.ID || g.Collection != w.Collection || !bytes.Equal(g.JSON, w.JSON) || g.Compact != w.Compact {
-				t.Fatalf("item %d: %+v, want %+v", i, g, w)
-			}
-		}
-		if !reflect.DeepEqual(got.PageInfo, want.PageInfo) {
-			t.Fatalf("page info %+v, want %+v", got.PageInfo, want.PageInfo)
-		}
+		samePage(t, "scan", got, want)
 	})
+}
+
+// samePage fails the test unless got has want's items and page info.
+func samePage(t *testing.T, how string, got, want *RawPage) {
+	t.Helper()
+	if len(got.Items) != len(want.Items) {
+		t.Fatalf("%s: %d items, want %d", how, len(got.Items), len(want.Items))
+	}
+	for i := range got.Items {
+		g, w := got.Items[i], want.Items[i]
+		if g.ID != w.ID || g.Collection != w.Collection || !bytes.Equal(g.JSON, w.JSON) || g.Compact != w.Compact {
+			t.Fatalf("%s: item %d: %+v, want %+v", how, i, g, w)
+		}
+	}
+	if !reflect.DeepEqual(got.PageInfo, want.PageInfo) || got.InvalidUTF8 != want.InvalidUTF8 {
+		t.Fatalf("%s: page info %+v, want %+v", how, got.PageInfo, want.PageInfo)
+	}
 }
 
 // checkFramed reads a page as the pipeline does without an item cap, the
@@ -389,18 +395,7 @@ func checkFramed(t *testing.T, body []byte) {
 	if err != nil {
 		return
 	}
-	if len(got.Items) != len(want.Items) {
-		t.Fatalf("framed: %d items, want %d", len(got.Items), len(want.Items))
-	}
-	for i := range got.Items {
-		g, w := got.Items[i], want.Items[i]
-		if g.ID != w.ID || g.Collection != w.Collection || !bytes.Equal(g.JSON, w.JSON) || g.Compact != w.Compact {
-			t.Fatalf("framed: item %d: %+v, want %+v", i, g, w)
-		}
-	}
-	if !reflect.DeepEqual(got.PageInfo, want.PageInfo) || got.InvalidUTF8 != want.InvalidUTF8 {
-		t.Fatalf("framed: page info %+v, want %+v", got.PageInfo, want.PageInfo)
-	}
+	samePage(t, "framed", got, want)
 }
 
 // The frame of a page, read forward to its array and backward from its
