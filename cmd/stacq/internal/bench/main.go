@@ -105,7 +105,7 @@ type benchCase struct {
 	// Datetime, when set, is a closed interval covering every item (parallel
 	// search needs one).
 	Datetime string
-	// outFile is where a parquet case writes (-o).
+	// outFile is where an export case writes (-o).
 	outFile string
 }
 
@@ -209,7 +209,7 @@ func run(ctx context.Context, cfg config) error {
 					{Cmd: "crawl", Items: n, Page: page, Method: "GET"},
 					{Cmd: "library", Items: n, Page: page, Method: "GET"},
 					{Cmd: "library", Items: n, Page: page, Method: "POST"},
-					{Cmd: "parquet", Items: n, Page: page, Method: "GET"},
+					{Cmd: "export", Items: n, Page: page, Method: "GET"},
 				} {
 					if err := measureZeroLatency(ctx, cfg, rep, hc, dir, s, c); err != nil {
 						return err
@@ -341,8 +341,12 @@ func measureZeroLatency(ctx context.Context, cfg config, rep *report, hc *http.C
 		formats = formats[:1]
 	case "library":
 		formats = []string{"items"} // counted, nothing written
-	case "parquet":
-		formats = []string{"parquet"} // stacq search -o FILE.parquet
+	case "export":
+		// stacq search -o FILE.parquet, and the same command with
+		// FILE.ndjson, in turn: the NDJSON export that the parquet one is
+		// compared with, written the same way (a temporary file synced and
+		// renamed into place).
+		formats = []string{"parquet", "ndjson"}
 	}
 	var floor result
 	var floorErr error
@@ -382,7 +386,7 @@ func measureZeroLatency(ctx context.Context, cfg config, rep *report, hc *http.C
 		fc := c
 		fc.Format = format
 		r, err := best[k], errs[k]
-		if err == nil && c.Cmd != "crawl" && c.Cmd != "parquet" {
+		if err == nil && c.Cmd != "crawl" && c.Cmd != "export" {
 			r.AllocsPerItem, r.BytesPerItem, err = measureAllocs(ctx, s, fc, cfg.cpuProfile)
 		}
 		rep.stacq(fc, r, err)

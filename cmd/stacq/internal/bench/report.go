@@ -195,7 +195,7 @@ func (rp *report) printTargets(w io.Writer) {
 			x := s.r.itemsPerSec() / p.r.itemsPerSec()
 			fmt.Fprintf(w, "- %s: %.1f× ogr2ogr's items/s (target ≥ 5×): %s\n", c, x, verdict(x >= 5))
 		}
-		if f := rp.findFloor(c); f != nil {
+		if f := rp.findFloor(c); f != nil && c.Cmd != "export" { // an export's targets are below
 			x := s.r.Elapsed.Seconds() / f.r.Elapsed.Seconds()
 			target := 1.5
 			if c.Cmd == "library" {
@@ -205,21 +205,29 @@ func (rp *report) printTargets(w io.Writer) {
 		}
 	}
 	// stac-geoparquet: the file ≤ 1/4 of the NDJSON's size, the export ≤ 2×
-	// the NDJSON export's time, peak RSS < 200 MB.
+	// the NDJSON export's time, peak RSS < 200 MB. The NDJSON export is
+	// the same command with FILE.ndjson, measured in turn with it; the
+	// NDJSON written to stdout (which skips the sync of a file) is given
+	// beside it.
 	for _, p := range rp.stacqRows {
-		if p.err != nil || p.c.Cmd != "parquet" {
+		if p.err != nil || p.c.Cmd != "export" || p.c.Format != "parquet" {
 			continue
 		}
-		nd := rp.findStacq(func(o benchCase) bool {
-			return o.Cmd == "" && o.Items == p.c.Items && o.Page == p.c.Page && o.Method == p.c.Method && o.Format == "ndjson" && o.Latency == 0 && o.Mode == ""
-		})
+		same := func(o benchCase) bool {
+			return o.Items == p.c.Items && o.Page == p.c.Page && o.Method == p.c.Method && o.Format == "ndjson" && o.Latency == 0 && o.Mode == ""
+		}
+		nd := rp.findStacq(func(o benchCase) bool { return o.Cmd == "export" && same(o) })
 		if nd == nil {
 			continue
 		}
 		size := float64(p.r.Bytes) / float64(nd.r.Bytes)
 		t := p.r.Elapsed.Seconds() / nd.r.Elapsed.Seconds()
-		fmt.Fprintf(w, "- %s: the file is %.1f%% of the NDJSON's %s MB (target ≤ 25%%: %s); the export takes %.2f× the NDJSON export's time (target ≤ 2×: %s); peak RSS %s MB (target < 200 MB: %s)\n",
-			p.c, 100*size, mb(nd.r.Bytes), verdict(size <= 0.25), t, verdict(t <= 2), mb(p.r.MaxRSS), verdict(p.r.MaxRSS < 200e6))
+		line := fmt.Sprintf("- %s: the file is %.1f%% of the NDJSON's %s MB (target ≤ 25%%: %s); the export takes %.2f× the NDJSON export's %s (target ≤ 2×: %s)",
+			p.c, 100*size, mb(nd.r.Bytes), verdict(size <= 0.25), t, nd.r.Elapsed.Round(time.Millisecond), verdict(t <= 2))
+		if out := rp.findStacq(func(o benchCase) bool { return o.Cmd == "" && same(o) }); out != nil {
+			line += fmt.Sprintf(" and %.2f× the %s of NDJSON to stdout", p.r.Elapsed.Seconds()/out.r.Elapsed.Seconds(), out.r.Elapsed.Round(time.Millisecond))
+		}
+		fmt.Fprintf(w, "%s; peak RSS %s MB (target < 200 MB: %s)\n", line, mb(p.r.MaxRSS), verdict(p.r.MaxRSS < 200e6))
 	}
 	// A crawl of 20 collections at 50 ms: 4 workers ≥ 3.5× one.
 	one := rp.findStacq(func(c benchCase) bool { return c.Cmd == "crawl" && c.Latency > 0 && c.Workers == 1 })
@@ -280,7 +288,7 @@ func (rp *report) printTargets(w io.Writer) {
 	// Peak RSS: 100k under 50 MB and within 10% of the 10k figure.
 	for _, s := range rp.stacqRows {
 		c := s.c
-		if s.err != nil || c.Items != 100_000 || c.Latency != 0 || c.Cmd == "parquet" {
+		if s.err != nil || c.Items != 100_000 || c.Latency != 0 || c.Cmd == "export" {
 			continue
 		}
 		small := rp.findStacq(func(o benchCase) bool {

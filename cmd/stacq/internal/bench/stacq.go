@@ -50,8 +50,9 @@ func stacqArgs(c benchCase, root string) []string {
 		args = []string{"search", root, "-c", collection,
 			"--limit", strconv.Itoa(c.Page), "--method", c.Method, "--format", c.Format, "--quiet"}
 	}
-	if c.Cmd == "parquet" {
-		// A file, which parquet needs: the launcher's stdout gets nothing.
+	if c.Cmd == "export" {
+		// A file, which parquet needs (its format is the file's
+		// extension): the launcher's stdout gets nothing.
 		args = []string{"search", root, "-c", collection, "--limit", strconv.Itoa(c.Page), "--method", c.Method, "-o", c.outFile, "--quiet"}
 	}
 	if c.Datetime != "" {
@@ -71,8 +72,8 @@ func stacqArgs(c benchCase, root string) []string {
 func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (result, error) {
 	out := filepath.Join(dir, "out."+c.Format)
 	defer os.Remove(out)
-	if c.Cmd == "parquet" {
-		c.outFile = filepath.Join(dir, "items.parquet")
+	if c.Cmd == "export" {
+		c.outFile = filepath.Join(dir, "items."+c.Format)
 		defer os.Remove(c.outFile)
 	}
 	before, _ := s.stats()
@@ -101,7 +102,7 @@ func runStacq(ctx context.Context, bin, dir string, s *server, c benchCase) (res
 			Requests: after.Searches - before.Searches, Conns: after.Conns - before.Conns}, nil
 	}
 	after, _ := s.stats()
-	if c.Cmd == "parquet" {
+	if c.Cmd == "export" {
 		out = c.outFile
 	}
 	st, err := os.Stat(out)
