@@ -1,14 +1,20 @@
 package stacparquet
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-json-experiment/json"
+
+	"github.com/stacq/stacq/stacparquet/internal/s2gen"
 )
 
 // TestPartitioned writes a Hive-partitioned dataset and reads it back as
@@ -170,5 +176,66 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 	}
 	if _, err := Open(t.TempDir()); err == nil {
 		t.Error("Open(empty dir) succeeded")
+	}
+}
+
+// TestPartitionedMemory: the files of a partitioned dataset are written
+// one after the other, and a finished file's buffers are let go. (The
+// task queue used to keep every file's writer, whose column buffers are
+// a few MB: 100k items by year and month took 340 MB.)
+func TestPartitionedMemory(t *testing.T) {
+	const parts, each = 120, 10
+	var items [][]byte
+	for i := range parts * each {
+		it := s2gen.Item(i)
+		it = bytes.Replace(it, []byte(`"collection":"sentinel-2-l2a"`), fmt.Appendf(nil, `"collection":"c%03d"`, i%parts), 1)
+		items = append(items, it)
+	}
+	dir := filepath.Join(t.TempDir(), "ds")
+	w, err := NewPartitionedWriter(dir, PartitionOptions{
+		WriterOptions: WriterOptions{TempDir: t.TempDir()},
+		Keys:          []PartitionKey{ByCollection},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := w.Write(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	// The live heap while Close writes the files, sampled.
+	stop, sampled := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				sampled <- peak
+				return
+			case <-tick.C:
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+	}()
+	err = w.Close()
+	close(stop)
+	peak := <-sampled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(w.Files()); got != parts {
+		t.Fatalf("%d files, want %d", got, parts)
+	}
+	if grew := int64(peak) - int64(base); grew > 64<<20 {
+		t.Errorf("the live heap grew by %d MB while %d files were written (want < 64 MB: files are let go once written)", grew>>20, parts)
 	}
 }

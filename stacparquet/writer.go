@@ -1257,7 +1257,10 @@ func (fw *fileWriter) commit(t *rgTask) error {
 	f.rows += t.rows
 	fw.items += t.rows
 	f.meta.merge(&t.rowMeta)
-	t.rg = nil
+	// The queue keeps its tasks: a committed one lets go of its file,
+	// whose writer holds column buffers (a partitioned dataset has many
+	// files).
+	t.rg, t.file = nil, nil
 	return nil
 }
 
