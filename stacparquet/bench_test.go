@@ -215,3 +215,43 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParse measures the tokenizer on Sentinel-2 items.
+func BenchmarkParse(b *testing.B) {
+	items := make([][]byte, 1000)
+	var total int64
+	for i := range items {
+		items[i] = s2gen.Item(i)
+		total += int64(len(items[i]))
+	}
+	b.SetBytes(total)
+	var tp tape
+	for b.Loop() {
+		for _, it := range items {
+			if err := tp.parse(it); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkInfer measures parsing and inferring the schema of
+// Sentinel-2 items.
+func BenchmarkInfer(b *testing.B) {
+	items := make([][]byte, 1000)
+	var total int64
+	for i := range items {
+		items[i] = s2gen.Item(i)
+		total += int64(len(items[i]))
+	}
+	b.SetBytes(total)
+	in := newInferrer()
+	s := newSchema()
+	for b.Loop() {
+		for _, it := range items {
+			if _, err := in.item(s, it); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
