@@ -99,6 +99,11 @@ func FuzzReadFile(f *testing.F) {
 				if !jsontext.Value(it).IsValid() {
 					t.Fatalf("invalid JSON: %q", it)
 				}
+				// Compact too: the CLI writes the items as they are.
+				c := jsontext.Value(bytes.Clone(it))
+				if err := c.Compact(); err != nil || !bytes.Equal(c, it) {
+					t.Fatalf("not compact JSON: %q", it)
+				}
 			}
 		}
 	})

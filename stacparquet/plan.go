@@ -577,6 +577,18 @@ func appendDecimal(dst []byte, v parquet.Value, scale int32) []byte {
 
 // appendString appends s as a JSON string (invalid UTF-8 replaced).
 func appendString(dst []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain { // most are: what AppendQuote would write
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

@@ -4,7 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // TestExactFloat: the fast path of tape.float reads numbers as
@@ -34,6 +37,22 @@ func TestExactFloat(t *testing.T) {
 		want, _ := strconv.ParseFloat(s, 64)
 		if got := tp.float(0); math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("%s: %v want %v", s, got, want)
+		}
+	}
+}
+
+// TestAppendString: the plain-ASCII shortcut writes what jsontext does,
+// for every byte value within a string.
+func TestAppendString(t *testing.T) {
+	for c := range 256 {
+		for _, s := range []string{string(rune(c)), "ab" + string([]byte{byte(c)}) + "cd", string([]byte{byte(c)})} {
+			want, err := jsontext.AppendQuote(nil, strings.ToValidUTF8(s, "\uFFFD"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendString([]byte("x"), s); string(got) != "x"+string(want) {
+				t.Errorf("appendString(%q) = %s, want %s", s, got[1:], want)
+			}
 		}
 	}
 }

@@ -58,7 +58,12 @@ func convertCommand() *command {
 						werr = err
 						break
 					}
-					if werr = out.Write(&item); werr != nil {
+					if items.compact {
+						werr = out.Write((*geo.CompactJSON)(&item))
+					} else {
+						werr = out.Write(&item)
+					}
+					if werr != nil {
 						break
 					}
 				}
@@ -76,6 +81,7 @@ func convertCommand() *command {
 type itemSource struct {
 	seq         iter.Seq2[jsontext.Value, error]
 	collections map[string][]byte
+	compact     bool // the items are compact, valid JSON already (a stac-geoparquet reader's)
 }
 
 // maxItemLine caps one item of an NDJSON input.
@@ -96,7 +102,7 @@ func readItems(ctx context.Context, sio IO, path, format string) (itemSource, fu
 		if err != nil {
 			return itemSource{}, nop, fmt.Errorf("read %s: %w", path, err)
 		}
-		src := itemSource{collections: map[string][]byte{}}
+		src := itemSource{collections: map[string][]byte{}, compact: true}
 		for id, c := range r.Metadata().Collections {
 			src.collections[id] = c
 		}
