@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -333,33 +335,211 @@ func openFile(ra io.ReaderAt, size int64, name string) (fl *file, err error) {
 	return fl, nil
 }
 
-// Items yields the items that match f, each as compact JSON (a new slice
-// each time), file by file and row by row. Row groups whose statistics show
-// that none of their rows can match are not read. The iteration stops at
-// the first error, which it yields, and when ctx is done (yielding ctx's
-// error).
+// Items yields the items that match f, each as compact JSON in a slice of
+// its own that is never reused, file by file and row by row. Row groups
+// whose statistics show that none of their rows can match are not read.
+// With more than one CPU, the row groups are read and their items made by
+// up to maxReadWorkers goroutines at once, and yielded in order; a search
+// whose f.MaxItems the first row group may hold reads one row group at a
+// time. The iteration stops at the first error, which it yields, and when
+// ctx is done (yielding ctx's error).
 func (r *Reader) Items(ctx context.Context, f Filter) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		if err := f.Validate(); err != nil {
 			yield(nil, err)
 			return
 		}
-		s := &scan{r: r, ctx: ctx, f: &f, rect: f.rect(), yield: yield}
+		rc := f.rect()
+		var groups []groupRef
 		for _, fl := range r.files {
-			if !s.file(fl) {
+			if !fl.mayMatch(&f) {
+				continue
+			}
+			for i := range fl.pf.RowGroups() {
+				if !fl.skipRowGroup(i, &f, rc) {
+					groups = append(groups, groupRef{fl: fl, i: i})
+				}
+			}
+		}
+		workers := min(runtime.GOMAXPROCS(0), maxReadWorkers, len(groups))
+		if workers > 1 && f.MaxItems > 0 && int64(f.MaxItems) <= groups[0].fl.pf.RowGroups()[groups[0].i].NumRows() {
+			workers = 1
+		}
+		if workers > 1 {
+			var parts []groupRef
+			for _, g := range groups {
+				parts = g.fl.split(parts, g.i, &f, rc)
+			}
+			r.readParallel(ctx, &f, rc, parts, workers, yield)
+			return
+		}
+		s := &scan{r: r, ctx: ctx, f: &f, rect: rc, yield: func(item []byte, err error) bool {
+			return yield(slices.Clone(item), err)
+		}}
+		for _, g := range groups {
+			if err := ctx.Err(); err != nil {
+				s.fail(err)
+				return
+			}
+			if !s.rowGroup(g) {
 				return
 			}
 		}
 	}
 }
 
-// scan is one iteration of Items.
+// groupRef is a row group to read, or part of one: rows from to to.
+type groupRef struct {
+	fl       *file
+	i        int
+	part     bool
+	from, to int64
+}
+
+// readPartRows is how many rows of a row group a worker reads at a time
+// (row groups are split so that the workers share one: a whole one would
+// be far ahead of what the caller takes).
+const readPartRows = 2048
+
+// split appends row group i to parts, split in parts of readPartRows rows
+// when that is cheap: when the filter reads no columns first (which it
+// does for the whole row group) and every column has an offset index, so
+// that seeking to a row skips the pages before it.
+func (fl *file) split(parts []groupRef, i int, f *Filter, rc *rect) []groupRef {
+	rg := fl.pf.RowGroups()[i]
+	n := rg.NumRows()
+	whole := groupRef{fl: fl, i: i}
+	if n <= readPartRows || fl.filterColumns(f, rc) != nil {
+		return append(parts, whole)
+	}
+	for _, c := range rg.ColumnChunks() {
+		if _, err := c.OffsetIndex(); err != nil {
+			return append(parts, whole)
+		}
+	}
+	for from := int64(0); from < n; from += readPartRows {
+		parts = append(parts, groupRef{fl: fl, i: i, part: true, from: from, to: min(from+readPartRows, n)})
+	}
+	return parts
+}
+
+// maxReadWorkers is how many row groups Items reads at once at most.
+const maxReadWorkers = 4
+
+// readChunk is items of one row group, one after the other in text, and
+// the error that ended the row group.
+type readChunk struct {
+	text []byte
+	ends []int // where each item ends in text
+	err  error
+}
+
+// readChunkSize is about how many bytes of items a readChunk holds.
+const readChunkSize = 256 << 10
+
+// readAhead is how many chunks a worker sends ahead of the caller for one
+// part of a row group: 8 MiB, the readPartRows items of 4 KB each. A
+// worker with more waits for the caller to get to them.
+const readAhead = 32
+
+// readParallel reads groups with workers goroutines, each taking the next
+// row group to read and sending its items in chunks on the row group's
+// channel, which the caller's goroutine drains in order. A worker is at
+// most a few chunks ahead of the caller.
+func (r *Reader) readParallel(ctx context.Context, f *Filter, rc *rect, groups []groupRef, workers int, yield func([]byte, error) bool) {
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	outs := make([]chan *readChunk, len(groups))
+	for k := range outs {
+		outs[k] = make(chan *readChunk, readAhead)
+	}
+	var next atomic.Int64
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &scan{r: r, ctx: wctx, f: f, rect: rc}
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(groups) {
+					return
+				}
+				s.readGroup(groups[k], outs[k])
+			}
+		}()
+	}
+	n := 0
+	for k := range groups {
+		for c := range outs[k] {
+			start := 0
+			for _, end := range c.ends {
+				if !yield(c.text[start:end:end], nil) {
+					return
+				}
+				start = end
+				if n++; f.MaxItems > 0 && n >= f.MaxItems {
+					return
+				}
+			}
+			if c.err != nil && ctx.Err() == nil {
+				yield(nil, c.err)
+				return
+			}
+		}
+		// wctx is done only when ctx is: the row group may be cut short.
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+	}
+}
+
+// readGroup reads a row group, sending its items in chunks on out, which
+// it closes. It stops when s.ctx is done.
+func (s *scan) readGroup(g groupRef, out chan<- *readChunk) {
+	defer close(out)
+	cur := &readChunk{}
+	send := func() bool {
+		select {
+		case out <- cur:
+			cur = &readChunk{}
+			return true
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+	failed := false
+	s.n = 0 // f.MaxItems counts per row group here: the caller counts them all
+	s.yield = func(item []byte, err error) bool {
+		if err != nil {
+			cur.err, failed = err, true
+			send()
+			return false
+		}
+		if cur.text == nil {
+			cur.text = make([]byte, 0, readChunkSize+len(item))
+		}
+		cur.text = append(cur.text, item...)
+		cur.ends = append(cur.ends, len(cur.text))
+		return len(cur.text) < readChunkSize || send()
+	}
+	s.rowGroup(g)
+	if !failed && len(cur.ends) > 0 {
+		send()
+	}
+}
+
+// scan is one iteration of Items, or one worker's part of it.
 type scan struct {
 	r     *Reader
 	ctx   context.Context
 	f     *Filter
 	rect  *rect
-	yield func([]byte, error) bool
+	yield func([]byte, error) bool // the item is only valid during the call
 	n     int
 	a     assembler
 	pre   assembler // for the filter columns alone
@@ -373,25 +553,6 @@ func (s *scan) fail(err error) bool {
 	return false
 }
 
-// file scans one file; false ends the scan.
-func (s *scan) file(fl *file) bool {
-	if !fl.mayMatch(s.f) {
-		return true
-	}
-	for i := range fl.pf.RowGroups() {
-		if err := s.ctx.Err(); err != nil {
-			return s.fail(err)
-		}
-		if fl.skipRowGroup(i, s.f, s.rect) {
-			continue
-		}
-		if !s.rowGroup(fl, i) {
-			return false
-		}
-	}
-	return true
-}
-
 // readRows reads rows, turning a panic of the Parquet decoder on a
 // corrupt file into an error.
 func readRows(rows parquet.Rows, buf []parquet.Row) (n int, err error) {
@@ -403,9 +564,15 @@ func readRows(rows parquet.Rows, buf []parquet.Row) (n int, err error) {
 	return rows.ReadRows(buf)
 }
 
-func (s *scan) rowGroup(fl *file, i int) bool {
-	s.r.groupsRead.Add(1)
+// rowGroup reads a row group, or the part of one g says; false ends the
+// scan.
+func (s *scan) rowGroup(g groupRef) bool {
+	fl, i := g.fl, g.i
 	rg := fl.pf.RowGroups()[i]
+	if g.part {
+		return s.rowRange(g, rg)
+	}
+	s.r.groupsRead.Add(1)
 	var match []int64 // the rows that can match, from the filter columns alone
 	if cols := fl.filterColumns(s.f, s.rect); cols != nil {
 		m, err := s.prefilter(fl, rg, cols)
@@ -447,6 +614,46 @@ func (s *scan) rowGroup(fl *file, i int) bool {
 			return true
 		}
 	}
+}
+
+// rowRange reads the rows of part g of row group rg (which the filter
+// does not prefilter).
+func (s *scan) rowRange(g groupRef, rg parquet.RowGroup) bool {
+	if g.from == 0 {
+		s.r.groupsRead.Add(1)
+	}
+	fail := func(err error) bool {
+		return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", g.fl.path, g.i, err))
+	}
+	rows := rg.Rows()
+	defer rows.Close()
+	if g.from > 0 {
+		if err := seekRow(rows, g.from); err != nil {
+			return fail(err)
+		}
+	}
+	if s.rows == nil {
+		s.rows = make([]parquet.Row, 64)
+	}
+	for at := g.from; at < g.to; {
+		if err := s.ctx.Err(); err != nil {
+			return s.fail(err)
+		}
+		n, err := readRows(rows, s.rows[:min(int64(len(s.rows)), g.to-at)])
+		for _, row := range s.rows[:n] {
+			if !s.emit(g.fl, g.i, row) {
+				return false
+			}
+		}
+		at += int64(n)
+		switch {
+		case err != nil && !errors.Is(err, io.EOF):
+			return fail(err)
+		case at < g.to && (n == 0 || err != nil):
+			return fail(fmt.Errorf("rows %d to %d are missing", at, g.to))
+		}
+	}
+	return true
 }
 
 // filterColumns are the leaf columns the filter reads, when all of them
@@ -646,7 +853,7 @@ func (s *scan) emit(fl *file, i int, row parquet.Row) bool {
 		return s.fail(fmt.Errorf("stacparquet: %s: row group %d: %w", fl.path, i, err))
 	}
 	s.buf = out
-	if !s.yield(slices.Clone(out), nil) {
+	if !s.yield(out, nil) {
 		return false
 	}
 	s.n++
