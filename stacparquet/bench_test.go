@@ -218,13 +218,7 @@ func BenchmarkRead(b *testing.B) {
 
 // BenchmarkParse measures the tokenizer on Sentinel-2 items.
 func BenchmarkParse(b *testing.B) {
-	items := make([][]byte, 1000)
-	var total int64
-	for i := range items {
-		items[i] = s2gen.Item(i)
-		total += int64(len(items[i]))
-	}
-	b.SetBytes(total)
+	items := s2Items(b, 1000)
 	var tp tape
 	for b.Loop() {
 		for _, it := range items {
@@ -238,13 +232,7 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkInfer measures parsing and inferring the schema of
 // Sentinel-2 items.
 func BenchmarkInfer(b *testing.B) {
-	items := make([][]byte, 1000)
-	var total int64
-	for i := range items {
-		items[i] = s2gen.Item(i)
-		total += int64(len(items[i]))
-	}
-	b.SetBytes(total)
+	items := s2Items(b, 1000)
 	in := newInferrer()
 	s := newSchema()
 	for b.Loop() {
@@ -254,4 +242,17 @@ func BenchmarkInfer(b *testing.B) {
 			}
 		}
 	}
+}
+
+// s2Items makes n synthetic Sentinel-2 items and sets b's bytes per
+// operation to their size.
+func s2Items(b *testing.B, n int) [][]byte {
+	items := make([][]byte, n)
+	var total int64
+	for i := range items {
+		items[i] = s2gen.Item(i)
+		total += int64(len(items[i]))
+	}
+	b.SetBytes(total)
+	return items
 }

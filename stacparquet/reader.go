@@ -457,6 +457,10 @@ func (r *Reader) readParallel(ctx context.Context, f *Filter, rc *rect, groups [
 	for k := range outs {
 		outs[k] = make(chan *readChunk, readAhead)
 	}
+	// A worker takes a part only with a slot, which the caller gives back
+	// once it has yielded the part's items: so at most workers+1 parts are
+	// held, however slow the caller.
+	slots := make(chan struct{}, workers+1)
 	var next atomic.Int64
 	for range workers {
 		wg.Add(1)
@@ -464,6 +468,11 @@ func (r *Reader) readParallel(ctx context.Context, f *Filter, rc *rect, groups [
 			defer wg.Done()
 			s := &scan{r: r, ctx: wctx, f: f, rect: rc}
 			for {
+				select {
+				case slots <- struct{}{}:
+				case <-wctx.Done():
+					return
+				}
 				k := int(next.Add(1) - 1)
 				if k >= len(groups) {
 					return
@@ -495,6 +504,7 @@ func (r *Reader) readParallel(ctx context.Context, f *Filter, rc *rect, groups [
 			yield(nil, err)
 			return
 		}
+		<-slots
 	}
 }
 

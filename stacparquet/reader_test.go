@@ -73,16 +73,7 @@ func TestItemsParallel(t *testing.T) {
 // cancelled, ends the reading goroutines before Items returns; the
 // cancellation is yielded as ctx's error.
 func TestItemsParallelStops(t *testing.T) {
-	grid := gridItems(400)
-	var items [][]byte
-	for _, g := range grid {
-		items = append(items, g.json)
-	}
-	path, _ := writeFile(t, items, WriterOptions{RowGroupSize: 10})
-	r, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, items := openGrid(t, 10)
 	defer r.Close()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	before := runtime.NumGoroutine()
@@ -176,11 +167,7 @@ func TestItemsParallelParts(t *testing.T) {
 // parallel read as it ends a sequential one: the items before it, in
 // order, then its error.
 func TestItemsParallelCorrupt(t *testing.T) {
-	grid := gridItems(400)
-	var items [][]byte
-	for _, g := range grid {
-		items = append(items, g.json)
-	}
+	items := gridJSON(gridItems(400))
 	path, _ := writeFile(t, items, WriterOptions{RowGroupSize: 20})
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -222,4 +209,24 @@ func TestItemsParallelCorrupt(t *testing.T) {
 	if !slices.Equal(got, want) || gotErr == nil || gotErr.Error() != wantErr.Error() {
 		t.Errorf("parallel read: %d items, error %v; want %d, error %v", len(got), gotErr, len(want), wantErr)
 	}
+}
+
+// gridJSON is the items' JSON.
+func gridJSON(grid []gridItem) [][]byte {
+	var items [][]byte
+	for _, g := range grid {
+		items = append(items, g.json)
+	}
+	return items
+}
+
+// openGrid writes 400 grid items in row groups of rows and opens the file.
+func openGrid(t *testing.T, rows int) (*Reader, [][]byte) {
+	items := gridJSON(gridItems(400))
+	path, _ := writeFile(t, items, WriterOptions{RowGroupSize: rows})
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, items
 }
